@@ -1,0 +1,65 @@
+"""The FastAPI application factory and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from api.container import Container
+from api.errors import install_error_handlers
+from api.logging_setup import configure_logging
+from api.middleware import GatehouseMiddleware
+from api.notifications import sweep_forever
+from api.routers import accounts, items, notifications, oauth, system, tokens
+from infrastructure.db.migrate import upgrade
+from infrastructure.settings import Settings
+
+log = logging.getLogger("gatehouse")
+
+DESCRIPTION = """Self-hosted token authentication: accounts, rotating refresh tokens, sessions and the
+API's own protected resources. Use **Authorize** with your email as the username."""
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None,
+               access_log: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    container = container or Container(settings=settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = container.engine()
+        if settings.should_auto_migrate:
+            await upgrade(engine)
+        container.keyring()  # fail fast on bad key configuration
+        sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
+        log.info("gatehouse started", extra={"database": engine.url.get_backend_name(),
+                                             "algorithm": settings.jwt_algorithm})
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await engine.dispose()
+
+    app = FastAPI(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  swagger_ui_parameters={"persistAuthorization": True})
+    app.state.container = container
+    install_error_handlers(app)
+    for module in (system, accounts, oauth, tokens, items, notifications):
+        app.include_router(module.router)
+    app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
+                       access_log_enabled=access_log)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory api.app:create_app_from_env` (each worker builds its own)."""
+    import os
+
+    return create_app(access_log=os.environ.get("GATEHOUSE_ACCESS_LOG", "1") != "0")

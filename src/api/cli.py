@@ -1,0 +1,90 @@
+"""The `gatehouse` command: serve, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse token authentication service")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from infrastructure.settings import Settings, describe_validation_error
+
+    try:
+        return Settings()
+    except Exception as exc:  # noqa: BLE001 - any bad setting: one line, no traceback
+        typer.echo(f"gatehouse: invalid configuration: {describe_validation_error(exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request")] = True,
+) -> None:
+    """Run the HTTP service with uvicorn."""
+    import uvicorn
+
+    if "GATEHOUSE_ISSUER" not in os.environ:
+        shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host  # noqa: S104
+        os.environ["GATEHOUSE_ISSUER"] = f"http://{shown}:{port}"
+    settings = _settings()
+    _prepare(settings)
+    os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
+    os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
+    uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True)
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Upgrade the database schema (to head by default)."""
+    settings = _settings()
+    _run_migrations(settings, revision)
+    typer.echo(f"gatehouse: database at {revision}")
+
+
+def _prepare(settings) -> None:  # type: ignore[no-untyped-def]
+    """Before workers start: apply migrations (SQLite default) and create the dev key once."""
+    from infrastructure.security.keys import KeyConfigurationError, load_keyring
+
+    try:
+        load_keyring(settings)
+    except KeyConfigurationError as exc:
+        typer.echo(f"gatehouse: invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.should_auto_migrate:
+        _run_migrations(settings, "head")
+
+
+def _run_migrations(settings, revision: str) -> None:  # type: ignore[no-untyped-def]
+    from infrastructure.db.engine import create_engine
+    from infrastructure.db.errors import is_outage
+    from infrastructure.db.migrate import upgrade
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except Exception as exc:
+        if is_outage(exc):
+            typer.echo(f"gatehouse: cannot reach the database: {type(exc).__name__}", err=True)
+            raise typer.Exit(1) from None
+        raise
+
+
+def main() -> None:
+    sys.exit(app())

@@ -1,0 +1,101 @@
+"""The one table from domain errors to HTTP, and the handlers that render problem details."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.notifications import delivery_task
+from api.problems import problem_response
+from domain import errors as e
+
+log = logging.getLogger("gatehouse.errors")
+
+STATUS: dict[type[e.DomainError], int] = {
+    e.DomainError: 400,
+    e.EmailTaken: 409,
+    e.WeakPassword: 422,
+    e.InvalidEmail: 422,
+    e.InvalidCredentials: 401,
+    e.WrongCurrentPassword: 400,
+    e.RateLimited: 429,
+    e.InvalidRefreshToken: 401,
+    e.NotAuthenticated: 401,
+    e.InvalidToken: 401,
+    e.NotFound: 404,
+    e.StorageUnavailable: 503,
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+               415: "unsupported_media_type", 400: "bad_request", 401: "not_authenticated"}
+
+
+def status_of(error: e.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def headers_of(error: e.DomainError) -> dict[str, str]:
+    if isinstance(error, e.NotAuthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, e.InvalidToken):
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if isinstance(error, e.RateLimited):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    if isinstance(error, e.StorageUnavailable):
+        return {"Retry-After": "1"}
+    return {}
+
+
+def render_domain_error(request: Request, error: e.DomainError) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(error, e.WeakPassword):
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "weak_password"}]
+    elif isinstance(error, e.InvalidEmail):
+        extra["errors"] = [{"loc": ["body", "email"], "msg": error.detail, "type": "invalid_email"}]
+    response = problem_response(status_of(error), error.code, error.detail, error.title,
+                                headers_of(error), **extra)
+    if error.pending_notifications:
+        response.background = BackgroundTask(delivery_task(request), error.pending_notifications)
+    return response
+
+
+def _clean_loc(loc: Any) -> list[str | int]:
+    return [p if isinstance(p, int) else str(p) for p in loc]
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [{"loc": _clean_loc(err.get("loc", ())), "msg": str(err.get("msg", "")),
+               "type": str(err.get("type", "value_error"))} for err in exc.errors()]
+    # Never echo the input back: it may hold a password.
+    return problem_response(422, "validation_error", "The request is not valid; see `errors`.",
+                            "Validation failed", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "No resource at this path"
+    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.DomainError)  # noqa: S101
+    return render_domain_error(request, exc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(e.DomainError, _domain_error)

@@ -1,0 +1,49 @@
+"""Registration and the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi.responses import Response
+
+from api.deps import ContainerDep, CurrentPrincipal
+from api.notifications import delivery_task
+from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
+from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterRequest, UserOut
+from application.dto import ChangePasswordCommand, RegisterCommand
+from domain.user import User
+
+router = APIRouter(tags=["accounts"])
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at)
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
+             responses={409: problem("Email already registered"), **VALIDATION, **UNAVAILABLE})
+async def register(body: RegisterRequest, c: ContainerDep) -> UserOut:
+    user = await c.register_user().execute(RegisterCommand(body.email, body.password, body.full_name))
+    return _user_out(user)
+
+
+@router.get("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
+async def me(principal: CurrentPrincipal, c: ContainerDep) -> UserOut:
+    return _user_out(await c.get_profile().execute(principal))
+
+
+@router.patch("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
+async def update_me(body: ProfilePatch, principal: CurrentPrincipal, c: ContainerDep) -> UserOut:
+    if "full_name" not in body.model_fields_set:  # PATCH changes only the fields sent
+        return _user_out(await c.get_profile().execute(principal))
+    return _user_out(await c.update_profile().execute(principal, body.full_name))
+
+
+@router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
+                        **UNAVAILABLE})
+async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, c: ContainerDep,
+                          request: Request, background: BackgroundTasks) -> Response:
+    notifications = await c.change_password().execute(
+        principal, ChangePasswordCommand(body.current_password, body.new_password))
+    background.add_task(delivery_task(request), notifications)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

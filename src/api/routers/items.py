@@ -1,0 +1,57 @@
+"""The API's own protected resources. Authentication is the shared Depends chain, nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from api.deps import ContainerDep, CurrentPrincipal
+from api.responses import NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, VALIDATION
+from api.schemas.items import ItemCreate, ItemOut, ItemPage, ItemPatch
+from application.dto import ItemPatch as ItemPatchCommand
+from domain.items import Item
+
+router = APIRouter(prefix="/items", tags=["items"])
+_ERRORS = {**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE}
+
+
+def _out(item: Item) -> ItemOut:
+    return ItemOut(id=item.id, title=item.title, description=item.description, created_at=item.created_at,
+                   updated_at=item.updated_at)
+
+
+# Both /items and /items/ answer directly (no redirect).
+@router.get("/", response_model=ItemPage, responses=_ERRORS)
+@router.get("", response_model=ItemPage, include_in_schema=False)
+async def list_items(principal: CurrentPrincipal, c: ContainerDep,
+                     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> ItemPage:
+    page = await c.list_items().execute(principal, limit, offset)
+    return ItemPage(items=[_out(i) for i in page.items], total=page.total)
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=ItemOut, responses=_ERRORS)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ItemOut, include_in_schema=False)
+async def create_item(body: ItemCreate, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
+    return _out(await c.create_item().execute(principal, body.title, body.description))
+
+
+@router.get("/{item_id}", response_model=ItemOut, responses={**_ERRORS, **NOT_FOUND})
+async def get_item(item_id: UUID, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
+    return _out(await c.get_item().execute(principal, item_id))
+
+
+@router.patch("/{item_id}", response_model=ItemOut, responses={**_ERRORS, **NOT_FOUND})
+async def update_item(item_id: UUID, body: ItemPatch, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
+    patch = ItemPatchCommand(title=body.title, description=body.description,
+                             description_given="description" in body.model_fields_set)
+    return _out(await c.update_item().execute(principal, item_id, patch))
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**_ERRORS, **NOT_FOUND})
+async def delete_item(item_id: UUID, principal: CurrentPrincipal, c: ContainerDep) -> Response:
+    await c.delete_item().execute(principal, item_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

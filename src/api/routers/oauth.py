@@ -1,0 +1,139 @@
+"""RFC 6749 token endpoint and RFC 7009 revocation: form bodies in, RFC 6749 §5.2 errors out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import ClientDep, ContainerDep
+from api.notifications import delivery_task
+from api.responses import OAUTH_ERRORS, TOKEN_HEADERS
+from api.routers.tokens import token_response
+from api.schemas.auth import TokenResponse
+from application.dto import LoginCommand
+from domain.errors import (
+    DomainError,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RateLimited,
+    StorageUnavailable,
+)
+
+router = APIRouter(tags=["oauth"])
+MAX_FORM_BYTES = 16_384
+
+
+class OAuthProblem(Exception):
+    def __init__(self, error: str, description: str, status: int = 400,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status, self.headers = error, description, status, headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.error, "error_description": self.description},
+                            status_code=self.status, headers={**TOKEN_HEADERS, **self.headers})
+
+
+def _form_body(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "properties": fields, "required": required}}}}
+
+
+_TOKEN_FORM = _form_body({
+    "grant_type": {"type": "string", "enum": ["password", "refresh_token"]},
+    "username": {"type": "string", "description": "The account email (password grant)"},
+    "password": {"type": "string", "format": "password"},
+    "refresh_token": {"type": "string", "description": "refresh_token grant"},
+    "scope": {"type": "string", "description": "Ignored: v1 grants no scopes"},
+    "client_id": {"type": "string", "description": "Ignored: no client authentication"},
+}, ["grant_type"])
+_REVOKE_FORM = _form_body({"token": {"type": "string"},
+                           "token_type_hint": {"type": "string", "enum": ["refresh_token", "access_token"]}},
+                          ["token"])
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthProblem("invalid_request", "The body must be application/x-www-form-urlencoded")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise OAuthProblem("invalid_request", "The form body is too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          errors="strict", max_num_fields=32)
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthProblem("invalid_request", "The form body is not valid") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OAuthProblem("invalid_request", f"Parameter {name!r} is repeated")
+        if "\x00" in value:
+            raise OAuthProblem("invalid_request", f"Parameter {name!r} is not valid")
+        form[name] = value
+    return form
+
+
+def _require(form: dict[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not form.get(n)]
+    if missing:
+        raise OAuthProblem("invalid_request", f"Missing parameter: {', '.join(missing)}")
+    return [form[n] for n in names]
+
+
+@router.post("/auth/token", response_model=TokenResponse, openapi_extra={"requestBody": _TOKEN_FORM},
+             responses=OAUTH_ERRORS, summary="OAuth 2.0 token endpoint (password and refresh_token grants)")
+async def token(request: Request, c: ContainerDep, client: ClientDep,
+                background: BackgroundTasks) -> Response:
+    try:
+        form = await read_form(request)
+        grant = _require(form, "grant_type")[0]
+        if grant == "password":
+            username, password = _require(form, "username", "password")
+            result = await c.log_in().execute(LoginCommand(username, password, client))
+        elif grant == "refresh_token":
+            result = await c.refresh_tokens().execute(_require(form, "refresh_token")[0])
+        else:
+            raise OAuthProblem("unsupported_grant_type", f"Grant type {grant[:64]!r} is not supported")
+    except OAuthProblem as problem:
+        return problem.response()
+    except DomainError as error:
+        response = _oauth_error(error).response()
+        if error.pending_notifications:
+            background.add_task(delivery_task(request), error.pending_notifications)
+        return response
+    if result.notifications:
+        background.add_task(delivery_task(request), result.notifications)
+    return token_response(result.tokens)
+
+
+def _oauth_error(error: DomainError) -> OAuthProblem:
+    if isinstance(error, RateLimited):
+        return OAuthProblem("rate_limited", error.detail, 429, {"Retry-After": str(error.retry_after_seconds)})
+    if isinstance(error, InvalidCredentials):
+        return OAuthProblem("invalid_grant", "Invalid username or password")
+    if isinstance(error, InvalidRefreshToken):
+        return OAuthProblem("invalid_grant", "The refresh token is invalid, expired, revoked or already used")
+    if isinstance(error, StorageUnavailable):
+        return OAuthProblem("temporarily_unavailable", error.detail, 503, {"Retry-After": "1"})
+    return OAuthProblem("invalid_request", error.detail)
+
+
+@router.post("/auth/revoke", status_code=200, openapi_extra={"requestBody": _REVOKE_FORM},
+             responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"},
+                        400: OAUTH_ERRORS[400]},
+             summary="RFC 7009 token revocation")
+async def revoke(request: Request, c: ContainerDep) -> Response:
+    try:
+        form = await read_form(request)
+        token_value = _require(form, "token")[0]
+    except OAuthProblem as problem:
+        return problem.response()
+    try:
+        await c.log_out().execute(token_value)
+    except StorageUnavailable:
+        return OAuthProblem("temporarily_unavailable", "Try again shortly", 503, {"Retry-After": "1"}).response()
+    return Response(status_code=200, headers=TOKEN_HEADERS)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import Text
+from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
+from domain.notifications import MAX_MESSAGE_LENGTH
+
+Title = Annotated[Text, Field(min_length=1, max_length=MAX_TITLE_LENGTH, pattern=r"\S")]
+Description = Annotated[Text, Field(max_length=MAX_DESCRIPTION_LENGTH)]
+
+
+class ItemCreate(BaseModel):
+    title: Title
+    description: Description | None = None
+
+
+class ItemPatch(BaseModel):
+    title: Title | None = None
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _title_not_null(self) -> ItemPatch:
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("title cannot be null; omit it to leave it unchanged")
+        return self
+
+
+class ItemOut(BaseModel):
+    id: UUID
+    title: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    total: int
+
+
+class MessageCreate(BaseModel):
+    message: Annotated[Text, Field(min_length=1, max_length=MAX_MESSAGE_LENGTH, pattern=r"\S")]
+
+
+class NotificationQueued(BaseModel):
+    id: UUID
+    status: str
+
+
+class NotificationOut(BaseModel):
+    id: UUID
+    kind: str
+    message: str
+    status: str
+    created_at: datetime
+    delivered_at: datetime | None

@@ -1,0 +1,1 @@
+"""Use cases: orchestrate the domain through its ports, one transaction each."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from domain.errors import InvalidToken
+from domain.ports import AccessTokenSigner, Clock, SessionActivity
+from domain.tokens import Principal
+
+
+class Authenticate:
+    """Bearer token → verified claims → live session. Every protected route goes through this."""
+
+    def __init__(self, signer: AccessTokenSigner, activity: SessionActivity, clock: Clock) -> None:
+        self._signer = signer
+        self._activity = activity
+        self._clock = clock
+
+    async def execute(self, token: str) -> Principal:
+        claims = self._signer.verify(token)
+        if not await self._activity.is_active(claims.session_id, self._clock.now()):
+            raise InvalidToken("The session of this token has ended")
+        return Principal(user_id=claims.subject, session_id=claims.session_id, scope=claims.scope,
+                         token_expires_at=claims.expires_at)

@@ -1,0 +1,47 @@
+"""Commands and results of the use cases: plain frozen dataclasses, no HTTP knowledge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from domain.tokens import IssuedTokens
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterCommand:
+    email: str
+    password: str
+    full_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCommand:
+    email: str
+    password: str
+    client: ClientInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResult:
+    tokens: IssuedTokens
+    notifications: tuple[UUID, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePasswordCommand:
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPatch:
+    title: str | None = None
+    description: str | None = None
+    description_given: bool = False

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from application.dto import LoginCommand, TokenResult
+from application.token_minting import AccessTokenMinter
+from application.unit_of_work import UnitOfWorkFactory
+from domain.errors import InvalidCredentials, InvalidEmail, RateLimited
+from domain.notifications import Notification, NotificationKind, login_message
+from domain.ports import Clock, IdGenerator, LoginRateLimiter, PasswordHasher, RefreshTokenFactory
+from domain.session import Session, SessionPolicy
+from domain.tokens import TokenDigest
+from domain.user import MAX_PASSWORD_LENGTH, Email, User
+
+
+class LogIn:
+    """Password grant: verify credentials (rate limited per email and client IP), start a session."""
+
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: LoginRateLimiter,
+                 minter: AccessTokenMinter, refresh_tokens: RefreshTokenFactory, clock: Clock,
+                 ids: IdGenerator, policy: SessionPolicy) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._limiter = limiter
+        self._minter = minter
+        self._refresh_tokens = refresh_tokens
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+
+    async def execute(self, command: LoginCommand) -> TokenResult:
+        normalized = Email.normalize(command.email)
+        key = f"{normalized}|{command.client.ip or '-'}"
+        retry_after = await self._limiter.retry_after(key)
+        if retry_after is not None:
+            raise RateLimited(retry_after)
+        user = await self._find_user(normalized)
+        if not await self._password_matches(user, command.password):
+            await self._limiter.record_failure(key)
+            raise InvalidCredentials("Email or password is wrong")
+        assert user is not None  # noqa: S101 - _password_matches is False without a user
+        await self._limiter.reset(key)
+        return await self._start_session(user, command)
+
+    async def _find_user(self, normalized: str) -> User | None:
+        try:
+            email = Email(normalized)
+        except InvalidEmail:
+            return None
+        async with self._uow() as uow:
+            return await uow.users.get_by_email(email)
+
+    async def _password_matches(self, user: User | None, password: str) -> bool:
+        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+            await self._hasher.verify_dummy(password[:MAX_PASSWORD_LENGTH])
+            return False
+        return await self._hasher.verify(user.password_hash, password)
+
+    async def _start_session(self, user: User, command: LoginCommand) -> TokenResult:
+        new_hash = None
+        if self._hasher.needs_rehash(user.password_hash):
+            new_hash = await self._hasher.hash(command.password)  # parameters changed: upgrade now
+        refresh_token = self._refresh_tokens.new_token()
+        now = self._clock.now()
+        session = Session.start(id=self._ids.new_id(), user_id=user.id, token=TokenDigest.of(refresh_token),
+                                now=now, policy=self._policy, user_agent=command.client.user_agent,
+                                ip=command.client.ip)
+        notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
+                                          kind=NotificationKind.NEW_LOGIN,
+                                          message=login_message(command.client.ip,
+                                                                command.client.user_agent),
+                                          now=now)
+        async with self._uow() as uow:
+            await uow.sessions.add(session)
+            if new_hash is not None:
+                user.change_password_hash(new_hash, now)
+                await uow.users.update(user)
+            await uow.notifications.add(notification)
+            await uow.commit()
+        return TokenResult(self._minter.mint(session, refresh_token, now), (notification.id,))

@@ -1,0 +1,121 @@
+"""Recording, listing and delivering notifications (an outbox: recorded first, delivered after)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+from application.unit_of_work import UnitOfWorkFactory
+from domain.notifications import DeliveryPolicy, Notification, NotificationKind
+from domain.ports import Clock, IdGenerator, Notifier
+from domain.tokens import Principal
+
+log = logging.getLogger("gatehouse.notifications")
+MAX_ERROR_LENGTH = 500
+
+
+class SendMessage:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+    async def execute(self, principal: Principal, message: str) -> Notification:
+        notification = Notification.queue(id=self._ids.new_id(), user_id=principal.user_id,
+                                          kind=NotificationKind.MESSAGE, message=message,
+                                          now=self._clock.now())
+        async with self._uow() as uow:
+            await uow.notifications.add(notification)
+            await uow.commit()
+        return notification
+
+
+class ListNotifications:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, principal: Principal) -> list[Notification]:
+        async with self._uow() as uow:
+            return await uow.notifications.list_for_user(principal.user_id)
+
+
+class DeliverNotifications:
+    """Deliver recorded notifications: claim, send, mark; bounded retries with backoff.
+
+    The claim is an atomic conditional update with a lease, so with several workers (or a
+    background task racing the recovery sweep) each notification is sent by one claimer only.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock,
+                 policy: DeliveryPolicy) -> None:
+        self._uow = uow
+        self._notifier = notifier
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, notification_ids: tuple[UUID, ...]) -> None:
+        for notification_id in notification_ids:
+            await self._deliver_with_retries(notification_id)
+
+    async def recover(self, batch: int = 50) -> int:
+        """Claim and deliver notifications left queued (e.g. by a process that died). Returns the count."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.notifications.claim_stale(now - self._policy.stale_after, now,
+                                                          now + self._policy.lease, batch)
+            await uow.commit()
+        for notification in claimed:
+            await self._attempt_and_retry(notification)
+        return len(claimed)
+
+    async def _deliver_with_retries(self, notification_id: UUID) -> None:
+        notification = await self._claim(notification_id)
+        if notification is not None:
+            await self._attempt_and_retry(notification)
+
+    async def _attempt_and_retry(self, notification: Notification) -> None:
+        while True:
+            delay = await self._attempt(notification)
+            if delay is None:
+                return
+            await asyncio.sleep(delay + 0.05)  # the lease set by the failure has passed by then
+            claimed = await self._claim(notification.id)
+            if claimed is None:
+                return
+            notification = claimed
+
+    async def _claim(self, notification_id: UUID) -> Notification | None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            notification = await uow.notifications.claim(notification_id, now, now + self._policy.lease)
+            await uow.commit()
+        return notification
+
+    async def _attempt(self, notification: Notification) -> float | None:
+        """One delivery attempt; the delay before the next one, or None when done."""
+        async with self._uow() as uow:
+            recipient = await uow.notifications.recipient(notification.id)
+        try:
+            if recipient is None:
+                raise LookupError("recipient account no longer exists")
+            await self._notifier.deliver(notification, recipient)
+        except Exception as exc:  # noqa: BLE001 - any delivery failure is recorded, never raised
+            return await self._record_failure(notification, exc)
+        async with self._uow() as uow:
+            await uow.notifications.mark_delivered(notification.id, self._clock.now())
+            await uow.commit()
+        return None
+
+    async def _record_failure(self, notification: Notification, exc: Exception) -> float | None:
+        reason = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        final = notification.attempts >= self._policy.max_attempts
+        backoff = self._policy.backoff(notification.attempts)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.notifications.mark_attempt_failed(notification.id, reason, final, now + backoff)
+            await uow.commit()
+        log.warning("notification delivery failed", extra={
+            "notification_id": str(notification.id), "attempt": notification.attempts,
+            "final": final, "reason": reason})
+        return None if final else backoff.total_seconds()

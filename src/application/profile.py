@@ -1,0 +1,79 @@
+"""The caller's own account: read, rename, change password."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.dto import ChangePasswordCommand
+from application.passwords import check_password_policy
+from application.unit_of_work import UnitOfWorkFactory
+from domain.errors import InvalidToken, WrongCurrentPassword
+from domain.notifications import PASSWORD_CHANGED_MESSAGE, Notification, NotificationKind
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
+from domain.session import RevocationReason
+from domain.tokens import Principal
+from domain.user import User
+
+
+class GetProfile:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, principal: Principal) -> User:
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user_id)
+        if user is None:
+            raise InvalidToken("The account of this token no longer exists")
+        return user
+
+
+class UpdateProfile:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, principal: Principal, full_name: str | None) -> User:
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user_id)
+            if user is None:
+                raise InvalidToken("The account of this token no longer exists")
+            user.rename(full_name, self._clock.now())
+            await uow.users.update(user)
+            await uow.commit()
+        return user
+
+
+class ChangePassword:
+    """Change the password; every other session of the user ends, the caller's stays."""
+
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
+                 activity: SessionActivity, clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._common = common
+        self._activity = activity
+        self._clock = clock
+        self._ids = ids
+
+    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> tuple[UUID, ...]:
+        check_password_policy(command.new_password, self._common, field="new_password")
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user_id)
+        if user is None:
+            raise InvalidToken("The account of this token no longer exists")
+        if not await self._hasher.verify(user.password_hash, command.current_password):
+            raise WrongCurrentPassword("The current password is wrong")
+        new_hash = await self._hasher.hash(command.new_password)
+        now = self._clock.now()
+        notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
+                                          kind=NotificationKind.PASSWORD_CHANGED,
+                                          message=PASSWORD_CHANGED_MESSAGE, now=now)
+        async with self._uow() as uow:
+            user.change_password_hash(new_hash, now)
+            await uow.users.update(user)
+            ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_CHANGED,
+                                                          keep=principal.session_id)
+            await uow.notifications.add(notification)
+            await uow.commit()
+        self._activity.forget(ended)
+        return (notification.id,)

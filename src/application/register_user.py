@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from application.dto import RegisterCommand
+from application.passwords import check_password_policy
+from application.unit_of_work import UnitOfWorkFactory
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher
+from domain.user import Email, User
+
+
+class RegisterUser:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
+                 clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._common = common
+        self._clock = clock
+        self._ids = ids
+
+    async def execute(self, command: RegisterCommand) -> User:
+        email = Email.parse(command.email)
+        check_password_policy(command.password, self._common)
+        # Hash before opening the transaction: no connection is held during the slow part.
+        password_hash = await self._hasher.hash(command.password)
+        now = self._clock.now()
+        user = User(id=self._ids.new_id(), email=email, password_hash=password_hash,
+                    full_name=command.full_name, created_at=now, updated_at=now)
+        async with self._uow() as uow:
+            await uow.users.add(user)  # EmailTaken on a duplicate, whoever wins a race
+            await uow.commit()
+        return user

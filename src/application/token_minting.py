@@ -1,0 +1,45 @@
+"""Minting access tokens for a session (shared by login, refresh and grace retries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.ports import AccessTokenSigner, IdGenerator
+from domain.session import Session, SessionPolicy
+from domain.tokens import AccessTokenClaims, IssuedTokens
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAudience:
+    issuer: str
+    audience: str
+
+
+class AccessTokenMinter:
+    def __init__(self, signer: AccessTokenSigner, ids: IdGenerator, policy: SessionPolicy,
+                 audience: TokenAudience) -> None:
+        self._signer = signer
+        self._ids = ids
+        self._policy = policy
+        self._audience = audience
+
+    def mint(self, session: Session, refresh_token: str, now: datetime) -> IssuedTokens:
+        expires = self._policy.access_token_expiry(now, session.expires_at(self._policy))
+        claims = AccessTokenClaims(
+            issuer=self._audience.issuer,
+            audience=self._audience.audience,
+            subject=session.user_id,
+            session_id=session.id,
+            token_id=self._ids.new_id().hex,
+            issued_at=now,
+            expires_at=expires,
+            scope="",
+        )
+        return IssuedTokens(
+            access_token=self._signer.issue(claims),
+            expires_in=max(0, int((expires - now).total_seconds())),
+            refresh_token=refresh_token,
+            scope="",
+            session_id=session.id,
+        )

@@ -1,0 +1,71 @@
+"""Errors that travel as data. Each carries a stable machine code; HTTP mapping lives in the api layer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+    title: ClassVar[str] = "Request could not be completed"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        # Notifications recorded (and committed) on the way to this error; delivered after the response.
+        self.pending_notifications: tuple[UUID, ...] = ()
+
+
+class EmailTaken(DomainError):
+    code, title = "email_taken", "Email already registered"
+
+
+class WeakPassword(DomainError):
+    code, title = "validation_error", "Password does not meet the policy"
+
+    def __init__(self, detail: str, field: str = "password") -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class InvalidEmail(DomainError):
+    code, title = "validation_error", "Invalid email address"
+
+
+class InvalidCredentials(DomainError):
+    code, title = "invalid_credentials", "Invalid credentials"
+
+
+class WrongCurrentPassword(DomainError):
+    code, title = "invalid_credentials", "Current password is wrong"
+
+
+class RateLimited(DomainError):
+    code, title = "rate_limited", "Too many failed attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"Too many failed attempts; retry in {retry_after_seconds} seconds")
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class InvalidRefreshToken(DomainError):
+    """Unknown, expired, revoked or reused refresh token (one answer for all: nothing to learn from it)."""
+
+    code, title = "invalid_refresh_token", "Invalid refresh token"
+
+
+class NotAuthenticated(DomainError):
+    code, title = "not_authenticated", "Not authenticated"
+
+
+class InvalidToken(DomainError):
+    code, title = "invalid_token", "Invalid access token"
+
+
+class NotFound(DomainError):
+    code, title = "not_found", "Not found"
+
+
+class StorageUnavailable(DomainError):
+    code, title = "storage_unavailable", "Storage temporarily unavailable"

@@ -1,0 +1,85 @@
+"""Notifications: recorded first, delivered after the response, never lost."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+MAX_MESSAGE_LENGTH = 2000
+
+
+class NotificationKind(enum.StrEnum):
+    MESSAGE = "message"
+    NEW_LOGIN = "new_login"
+    PASSWORD_CHANGED = "password_changed"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+
+
+class NotificationStatus(enum.StrEnum):
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+SUBJECTS: dict[NotificationKind, str] = {
+    NotificationKind.MESSAGE: "A message from your account",
+    NotificationKind.NEW_LOGIN: "New sign-in to your account",
+    NotificationKind.PASSWORD_CHANGED: "Your password was changed",
+    NotificationKind.REFRESH_TOKEN_REUSE: "Security alert: a session was ended",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryPolicy:
+    """Bounded retries with exponential backoff; a claim lease covers one delivery attempt."""
+
+    max_attempts: int = 3
+    backoff_base: timedelta = timedelta(seconds=1)
+    lease: timedelta = timedelta(seconds=60)
+    stale_after: timedelta = timedelta(seconds=30)
+
+    def backoff(self, attempt: int) -> timedelta:
+        return self.backoff_base * (2 ** max(0, attempt - 1))
+
+
+@dataclass(slots=True, kw_only=True)
+class Notification:
+    id: UUID
+    user_id: UUID
+    kind: NotificationKind
+    message: str
+    status: NotificationStatus
+    created_at: datetime
+    delivered_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+    @classmethod
+    def queue(cls, *, id: UUID, user_id: UUID, kind: NotificationKind, message: str,
+              now: datetime) -> Notification:
+        if not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
+            raise ValueError(f"message must be 1 to {MAX_MESSAGE_LENGTH} characters, not blank")
+        return cls(id=id, user_id=user_id, kind=kind, message=message,
+                   status=NotificationStatus.QUEUED, created_at=now)
+
+    @property
+    def subject(self) -> str:
+        return SUBJECTS[self.kind]
+
+
+def login_message(ip: str | None, user_agent: str | None) -> str:
+    where = ip or "an unknown address"
+    agent = f" using {user_agent[:200]}" if user_agent else ""
+    return f"Your account was signed in to from {where}{agent}. If this was not you, change your password."
+
+
+PASSWORD_CHANGED_MESSAGE = (
+    "Your password was changed and your other sessions were ended. "
+    "If this was not you, reset your password and contact support."
+)
+REUSE_MESSAGE = (
+    "A refresh token of one of your sessions was used twice, which suggests it was stolen. "
+    "That session has been ended; sign in again."
+)

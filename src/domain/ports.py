@@ -1,0 +1,133 @@
+"""Ports: what the domain and use cases need from the outside world. Adapters live in infrastructure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.items import Item, Page
+from domain.notifications import Notification
+from domain.session import RevocationReason, Session
+from domain.tokens import AccessTokenClaims, TokenDigest
+from domain.user import Email, PasswordHash, User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> UUID: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: UUID) -> User | None: ...
+    async def get_by_email(self, email: Email) -> User | None: ...
+    async def add(self, user: User) -> None: ...  # raises EmailTaken
+    async def update(self, user: User) -> None: ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: Session) -> None: ...
+    async def get(self, session_id: UUID) -> Session | None: ...
+    async def find_by_token(self, digest: TokenDigest) -> Session | None:
+        """The session a refresh token (current or spent) belongs to."""
+        ...
+
+    async def rotate(
+        self, presented: TokenDigest, successor: TokenDigest, now: datetime, idle_cutoff: datetime
+    ) -> Session | None:
+        """Atomically spend `presented` if it is the live token of an unrevoked, unexpired session.
+
+        Exactly one of any number of concurrent calls with the same token succeeds.
+        """
+        ...
+
+    async def touch(self, session_id: UUID, now: datetime) -> None: ...
+    async def revoke(self, session_id: UUID, now: datetime, reason: RevocationReason) -> bool: ...
+    async def revoke_all_of_user(
+        self, user_id: UUID, now: datetime, reason: RevocationReason, keep: UUID | None = None
+    ) -> list[UUID]: ...
+    async def list_active(self, user_id: UUID, now: datetime, idle_cutoff: datetime) -> list[Session]: ...
+
+
+class ItemRepository(Protocol):
+    async def add(self, item: Item) -> None: ...
+    async def get_owned(self, item_id: UUID, owner_id: UUID) -> Item | None: ...
+    async def update(self, item: Item) -> None: ...
+    async def delete_owned(self, item_id: UUID, owner_id: UUID) -> bool: ...
+    async def page(self, owner_id: UUID, limit: int, offset: int) -> Page[Item]: ...
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: Notification) -> None: ...
+    async def list_for_user(self, user_id: UUID) -> list[Notification]: ...
+    async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
+        """Take one queued notification whose lease is free; None when someone else holds it or it is done."""
+        ...
+
+    async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
+                          limit: int) -> list[Notification]:
+        """Take queued notifications left behind (older than `created_before`, lease free)."""
+        ...
+
+    async def mark_delivered(self, notification_id: UUID, now: datetime) -> None: ...
+    async def mark_attempt_failed(self, notification_id: UUID, error: str, final: bool,
+                                  retry_at: datetime) -> None: ...
+    async def recipient(self, notification_id: UUID) -> Email | None: ...
+
+
+class PasswordHasher(Protocol):
+    """Slow by design; adapters keep the work off the event loop."""
+
+    async def hash(self, password: str) -> PasswordHash: ...
+    async def verify(self, stored: PasswordHash, password: str) -> bool: ...
+    async def verify_dummy(self, password: str) -> None:
+        """Spend one verification's time and memory for an unknown account, so timing reveals nothing."""
+        ...
+
+    def needs_rehash(self, stored: PasswordHash) -> bool: ...
+
+
+class CommonPasswords(Protocol):
+    def is_common(self, password: str) -> bool: ...
+
+
+class AccessTokenSigner(Protocol):
+    def issue(self, claims: AccessTokenClaims) -> str: ...
+    def verify(self, token: str, *, allow_expired: bool = False) -> AccessTokenClaims:
+        """Raises InvalidToken for any failed check."""
+        ...
+
+
+class RefreshTokenFactory(Protocol):
+    def new_token(self) -> str: ...
+    def successor(self, spent: str) -> str:
+        """The token that replaces `spent` on rotation."""
+        ...
+
+
+class LoginRateLimiter(Protocol):
+    async def retry_after(self, key: str) -> int | None:
+        """Seconds until the next attempt is allowed, or None when attempts are allowed now."""
+        ...
+
+    async def record_failure(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None: ...
+
+
+class SessionActivity(Protocol):
+    """Answers "is this session still live?" for every authenticated request, cheaply."""
+
+    async def is_active(self, session_id: UUID, now: datetime) -> bool: ...
+    def forget(self, session_ids: Iterable[UUID]) -> None:
+        """Drop anything cached about these sessions (they were just revoked here)."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers one notification to its recipient; raises on failure."""
+
+    async def deliver(self, notification: Notification, recipient: Email) -> None: ...

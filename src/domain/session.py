@@ -1,0 +1,125 @@
+"""Sessions: one refresh-token family each, with rotation, reuse detection and expiry rules."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from domain.tokens import TokenDigest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionPolicy:
+    absolute_lifetime: timedelta = timedelta(days=30)
+    idle_timeout: timedelta = timedelta(days=7)
+    refresh_grace: timedelta = timedelta(0)
+    access_token_ttl: timedelta = timedelta(minutes=15)
+
+    def __post_init__(self) -> None:
+        if self.absolute_lifetime <= timedelta(0) or self.idle_timeout <= timedelta(0):
+            raise ValueError("session lifetimes must be positive")
+        if self.access_token_ttl <= timedelta(0) or self.refresh_grace < timedelta(0):
+            raise ValueError("token lifetimes must be positive and the grace window not negative")
+
+    def idle_cutoff(self, now: datetime) -> datetime:
+        """Sessions last used at or before this instant have expired for idleness."""
+        return now - self.idle_timeout
+
+    def access_token_expiry(self, now: datetime, session_expires_at: datetime) -> datetime:
+        """An access token never outlives the session that minted it."""
+        return min(now + self.access_token_ttl, session_expires_at)
+
+
+class Presented(enum.Enum):
+    """What a presented refresh token turned out to be, once its session is known."""
+
+    CURRENT = "current"  # the live token: rotate it
+    GRACE_RETRY = "grace_retry"  # the previous token, inside the grace window: same successor again
+    REUSED = "reused"  # a spent token: the family is compromised, revoke the session
+    INACTIVE = "inactive"  # the session is already revoked or expired
+
+
+class RevocationReason(enum.StrEnum):
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout_all"
+    ENDED_BY_USER = "ended_by_user"
+    PASSWORD_CHANGED = "password_changed"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+
+
+@dataclass(slots=True, kw_only=True)
+class Session:
+    id: UUID
+    user_id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    absolute_expires_at: datetime
+    current_token: TokenDigest
+    previous_token: TokenDigest | None = None
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        id: UUID,
+        user_id: UUID,
+        token: TokenDigest,
+        now: datetime,
+        policy: SessionPolicy,
+        user_agent: str | None,
+        ip: str | None,
+    ) -> Session:
+        return cls(
+            id=id,
+            user_id=user_id,
+            created_at=now,
+            last_used_at=now,
+            absolute_expires_at=now + policy.absolute_lifetime,
+            current_token=token,
+            user_agent=user_agent,
+            ip=ip,
+        )
+
+    def expires_at(self, policy: SessionPolicy) -> datetime:
+        """The earlier of the absolute expiry and the idle expiry."""
+        return min(self.absolute_expires_at, self.last_used_at + policy.idle_timeout)
+
+    def is_active(self, now: datetime, policy: SessionPolicy) -> bool:
+        return self.revoked_at is None and now < self.expires_at(policy)
+
+    def judge(self, presented: TokenDigest, now: datetime, policy: SessionPolicy) -> Presented:
+        """Classify a refresh token known to belong to this session."""
+        if not self.is_active(now, policy):
+            return Presented.INACTIVE
+        if presented.matches(self.current_token):
+            return Presented.CURRENT
+        if (
+            self.previous_token is not None
+            and self.rotated_at is not None
+            and presented.matches(self.previous_token)
+            and now - self.rotated_at <= policy.refresh_grace
+            and policy.refresh_grace > timedelta(0)
+        ):
+            return Presented.GRACE_RETRY
+        return Presented.REUSED
+
+    def rotate(self, successor: TokenDigest, now: datetime) -> None:
+        self.previous_token = self.current_token
+        self.current_token = successor
+        self.rotated_at = now
+        self.last_used_at = now
+
+    def revoke(self, now: datetime, reason: RevocationReason) -> bool:
+        """End the session; False when it had already ended."""
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = now
+        self.revoked_reason = reason.value
+        return True

@@ -1,0 +1,1 @@
+"""Adapters: persistence, security, notifiers, settings."""

@@ -1,0 +1,66 @@
+"""The per-request "is this session still live?" check, kept off the database on the hot path.
+
+A live answer is reused for at most `ttl` seconds (the contract allows one second for a revocation
+made by another worker or host to take effect); revocations made in this process drop the cached
+answer at once, so they hold from the very next request. An ended session never comes back, so that
+answer is kept until the cache is full.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import StorageUnavailable
+from domain.ports import SessionActivity
+from domain.session import Session, SessionPolicy
+from infrastructure.db.errors import is_outage
+from infrastructure.db.mappers import session_from_row
+from infrastructure.db.tables import sessions
+
+_CACHE_LIMIT = 50_000
+_ENDED = -1.0
+
+
+class SqlSessionActivity(SessionActivity):
+    def __init__(self, engine: AsyncEngine, policy: SessionPolicy, ttl_seconds: float) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._ttl = ttl_seconds
+        # session id → (monotonic time until which "live" may be reused, session expiry) or _ENDED
+        self._cache: dict[UUID, tuple[float, datetime] | float] = {}
+
+    async def is_active(self, session_id: UUID, now: datetime) -> bool:
+        entry = self._cache.get(session_id)
+        if entry == _ENDED:
+            return False
+        if isinstance(entry, tuple) and entry[0] > time.monotonic() and now < entry[1]:
+            return True
+        session = await self._load(session_id)
+        active = session is not None and session.is_active(now, self._policy)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        if not active:
+            self._cache[session_id] = _ENDED
+        elif self._ttl > 0 and session is not None:
+            self._cache[session_id] = (time.monotonic() + self._ttl, session.expires_at(self._policy))
+        return active
+
+    def forget(self, session_ids: Iterable[UUID]) -> None:
+        for session_id in session_ids:
+            self._cache.pop(session_id, None)
+
+    async def _load(self, session_id: UUID) -> Session | None:
+        try:
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
+        except Exception as exc:
+            if is_outage(exc):
+                raise StorageUnavailable("The database is unavailable; try again shortly") from exc
+            raise
+        return session_from_row(row) if row else None

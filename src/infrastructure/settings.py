@@ -1,0 +1,160 @@
+"""Configuration from the environment (prefix GATEHOUSE_) and an optional .env file, validated at start."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from domain.notifications import DeliveryPolicy
+from domain.session import SessionPolicy
+
+Algorithm = Literal["EdDSA", "ES256", "RS256", "HS256"]
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEHOUSE_", env_file=".env", extra="ignore")
+
+    # storage
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded default keeps its files")
+    database_url: str = Field(default="", description="sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+    auto_migrate: bool | None = Field(default=None, description="Apply migrations on start (SQLite default)")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout: float = Field(default=5.0, gt=0)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_command_timeout: float = Field(default=10.0, gt=0)
+    db_pool_pre_ping: bool = True
+    db_echo: bool = False
+
+    # tokens
+    issuer: str = "http://localhost:8000"
+    audience: str = "gatehouse"
+    jwt_algorithm: Algorithm = "EdDSA"
+    jwt_private_key: SecretStr | None = Field(default=None, description="PEM text or path of the signing key")
+    jwt_verify_keys: list[str] = Field(default_factory=list,
+                                       description="Extra PEM public keys (or paths) still accepted")
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 signing secret (≥ 32 bytes)")
+    jwt_previous_secrets: list[SecretStr] = Field(default_factory=list)
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    session_absolute_lifetime_seconds: int = Field(default=30 * 86_400, ge=60)
+    session_idle_timeout_seconds: int = Field(default=7 * 86_400, ge=60)
+    refresh_grace_seconds: int = Field(default=0, ge=0, le=300)
+    refresh_token_secret: SecretStr | None = Field(default=None,
+                                                   description="Key deriving grace-window successors")
+    session_cache_seconds: float = Field(default=1.0, ge=0, le=1.0,
+                                         description="How long a live-session check is reused")
+
+    # passwords
+    argon2_time_cost: int = Field(default=2, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=19_456, ge=8_192, le=1_048_576)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+
+    # rate limiting
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    redis_url: str | None = None
+
+    # notifications
+    notifier: Literal["log", "smtp"] = "log"
+    notification_log_file: Path | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_sender: str = "Gatehouse <no-reply@localhost>"
+    notify_max_attempts: int = Field(default=3, ge=1, le=20)
+    notify_backoff_seconds: float = Field(default=1.0, ge=0)
+    notify_sweep_interval_seconds: float = Field(default=15.0, gt=0)
+    notify_stale_after_seconds: float = Field(default=30.0, ge=0)
+
+    # http
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; expected sqlite+aiosqlite:///PATH or "
+                             "postgresql+asyncpg://USER@HOST/DB") from None
+        backend = url.get_backend_name()
+        if backend not in _DRIVERS:
+            raise ValueError(f"unsupported database {backend!r}; use SQLite or PostgreSQL")
+        return url.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError("the issuer is an http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        if self.jwt_algorithm == "HS256" and self.jwt_secret is not None \
+                and len(self.jwt_secret.get_secret_value().encode()) < 32:
+            raise ValueError("GATEHOUSE_JWT_SECRET must be at least 32 bytes for HS256")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gatehouse.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            absolute_lifetime=timedelta(seconds=self.session_absolute_lifetime_seconds),
+            idle_timeout=timedelta(seconds=self.session_idle_timeout_seconds),
+            refresh_grace=timedelta(seconds=self.refresh_grace_seconds),
+            access_token_ttl=timedelta(seconds=self.access_token_ttl_seconds),
+        )
+
+    @property
+    def delivery_policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            max_attempts=self.notify_max_attempts,
+            backoff_base=timedelta(seconds=self.notify_backoff_seconds),
+            stale_after=timedelta(seconds=self.notify_stale_after_seconds),
+        )
+
+    @property
+    def resolved_notification_log(self) -> Path:
+        return self.notification_log_file or self.data_dir / "notifications.log"
+
+
+def describe_validation_error(exc: Exception) -> str:
+    """One line per bad setting, naming the environment variable; never echoing secret values."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = "_".join(str(p) for p in error["loc"] if isinstance(p, str)).upper()
+        where = f"GATEHOUSE_{name}" if name else "settings"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
