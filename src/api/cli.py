@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from infrastructure.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse token authentication service")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from infrastructure.settings import Settings, describe_validation_error
 
     try:
         return Settings()
-    except Exception as exc:  # noqa: BLE001 - any bad setting: one line, no traceback
+    except Exception as exc:
         typer.echo(f"gatehouse: invalid configuration: {describe_validation_error(exc)}", err=True)
         raise typer.Exit(2) from None
 
@@ -52,7 +55,7 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     typer.echo(f"gatehouse: database at {revision}")
 
 
-def _prepare(settings) -> None:  # type: ignore[no-untyped-def]
+def _prepare(settings: Settings) -> None:
     """Before workers start: apply migrations (SQLite default) and create the dev key once."""
     from infrastructure.security.keys import KeyConfigurationError, load_keyring
 
@@ -65,7 +68,7 @@ def _prepare(settings) -> None:  # type: ignore[no-untyped-def]
         _run_migrations(settings, "head")
 
 
-def _run_migrations(settings, revision: str) -> None:  # type: ignore[no-untyped-def]
+def _run_migrations(settings: Settings, revision: str) -> None:
     from infrastructure.db.engine import create_engine
     from infrastructure.db.errors import is_outage
     from infrastructure.db.migrate import upgrade

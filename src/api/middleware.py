@@ -78,7 +78,7 @@ class GatehouseMiddleware:
     def _request_id(scope: Scope) -> str:
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                candidate = value.decode("latin-1")
+                candidate: str = value.decode("latin-1")
                 if _REQUEST_ID.match(candidate):
                     return candidate
         return uuid.uuid4().hex

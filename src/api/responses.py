@@ -7,6 +7,7 @@ from typing import Any
 from api.schemas.common import OAuthError, Problem, ValidationProblem
 
 _PROBLEM = "application/problem+json"
+Responses = dict[int | str, dict[str, Any]]
 
 
 def problem(description: str, model: type = Problem) -> dict[str, Any]:
@@ -14,10 +15,10 @@ def problem(description: str, model: type = Problem) -> dict[str, Any]:
             "content": {_PROBLEM: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
 
-UNAUTHORIZED = {401: problem("Missing, invalid, expired or revoked access token")}
-VALIDATION = {422: problem("Validation failed", ValidationProblem)}
-NOT_FOUND = {404: problem("No such resource for this user")}
-UNAVAILABLE = {503: problem("Database temporarily unavailable")}
-OAUTH_ERRORS = {400: {"description": "RFC 6749 §5.2 error", "model": OAuthError},
+UNAUTHORIZED: Responses = {401: problem("Missing, invalid, expired or revoked access token")}
+VALIDATION: Responses = {422: problem("Validation failed", ValidationProblem)}
+NOT_FOUND: Responses = {404: problem("No such resource for this user")}
+UNAVAILABLE: Responses = {503: problem("Database temporarily unavailable")}
+OAUTH_ERRORS: Responses = {400: {"description": "RFC 6749 §5.2 error", "model": OAuthError},
                 429: {"description": "Too many failed attempts", "model": OAuthError}}
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}

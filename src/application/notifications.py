@@ -100,7 +100,7 @@ class DeliverNotifications:
             if recipient is None:
                 raise LookupError("recipient account no longer exists")
             await self._notifier.deliver(notification, recipient)
-        except Exception as exc:  # noqa: BLE001 - any delivery failure is recorded, never raised
+        except Exception as exc:
             return await self._record_failure(notification, exc)
         async with self._uow() as uow:
             await uow.notifications.mark_delivered(notification.id, self._clock.now())

@@ -8,7 +8,7 @@ from application.dto import ChangePasswordCommand
 from application.passwords import check_password_policy
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidToken, WrongCurrentPassword
-from domain.notifications import PASSWORD_CHANGED_MESSAGE, Notification, NotificationKind
+from domain.notifications import CREDENTIALS_CHANGED_TEXT, Notification, NotificationKind
 from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
 from domain.session import RevocationReason
 from domain.tokens import Principal
@@ -67,7 +67,7 @@ class ChangePassword:
         now = self._clock.now()
         notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
                                           kind=NotificationKind.PASSWORD_CHANGED,
-                                          message=PASSWORD_CHANGED_MESSAGE, now=now)
+                                          message=CREDENTIALS_CHANGED_TEXT, now=now)
         async with self._uow() as uow:
             user.change_password_hash(new_hash, now)
             await uow.users.update(user)

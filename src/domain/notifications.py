@@ -13,8 +13,8 @@ MAX_MESSAGE_LENGTH = 2000
 class NotificationKind(enum.StrEnum):
     MESSAGE = "message"
     NEW_LOGIN = "new_login"
-    PASSWORD_CHANGED = "password_changed"
-    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
 
 
 class NotificationStatus(enum.StrEnum):
@@ -41,7 +41,8 @@ class DeliveryPolicy:
     stale_after: timedelta = timedelta(seconds=30)
 
     def backoff(self, attempt: int) -> timedelta:
-        return self.backoff_base * (2 ** max(0, attempt - 1))
+        factor: int = 2 ** max(0, attempt - 1)
+        return self.backoff_base * factor
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,7 +76,7 @@ def login_message(ip: str | None, user_agent: str | None) -> str:
     return f"Your account was signed in to from {where}{agent}. If this was not you, change your password."
 
 
-PASSWORD_CHANGED_MESSAGE = (
+CREDENTIALS_CHANGED_TEXT = (
     "Your password was changed and your other sessions were ended. "
     "If this was not you, reset your password and contact support."
 )

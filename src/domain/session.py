@@ -45,8 +45,8 @@ class RevocationReason(enum.StrEnum):
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
     ENDED_BY_USER = "ended_by_user"
-    PASSWORD_CHANGED = "password_changed"
-    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
 
 
 @dataclass(slots=True, kw_only=True)

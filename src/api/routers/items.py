@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from api.deps import ContainerDep, CurrentPrincipal
-from api.responses import NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, VALIDATION
+from api.responses import NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, VALIDATION, Responses
 from api.schemas.items import ItemCreate, ItemOut, ItemPage, ItemPatch
 from application.dto import ItemPatch as ItemPatchCommand
 from domain.items import Item
 
 router = APIRouter(prefix="/items", tags=["items"])
-_ERRORS = {**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE}
+_ERRORS: Responses = {**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE}
 
 
 def _out(item: Item) -> ItemOut:

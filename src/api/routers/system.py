@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ContainerDep
-from api.responses import problem
 from api.problems import problem_body
+from api.responses import problem
 
 router = APIRouter(tags=["system"])
 

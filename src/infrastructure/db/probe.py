@@ -18,6 +18,6 @@ class DatabaseProbe:
             async with asyncio.timeout(self._timeout):
                 async with self._engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not ready"
+        except Exception:
             return False
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -185,7 +185,7 @@ class SqlNotificationRepository(NotificationRepository):
         return [mappers.notification_from_row(r) for r in (await self._conn.execute(statement)).mappings()]
 
     @staticmethod
-    def _claimable(now: datetime) -> object:
+    def _claimable(now: datetime) -> ColumnElement[bool]:
         return and_(notifications.c.status == NotificationStatus.QUEUED.value,
                     or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until <= now))
 

@@ -45,7 +45,7 @@ class SqlUnitOfWork(UnitOfWork):
             try:
                 await conn.rollback()  # no-op after a commit; nothing is written unless asked
                 await conn.close()
-            except Exception:  # noqa: BLE001, S110 - the connection is already broken; the pool discards it
+            except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
                 pass
         if exc is not None and is_outage(exc):
             raise StorageUnavailable("The database is unavailable; try again shortly") from exc

@@ -38,6 +38,6 @@ class SmtpNotifier(Notifier):
         c = self._config
         await aiosmtplib.send(
             message, hostname=c.host, port=c.port, username=c.username, password=c.password,
-            use_tls=c.tls == "tls", start_tls=True if c.tls == "starttls" else False,
+            use_tls=c.tls == "tls", start_tls=c.tls == "starttls",
             timeout=c.timeout,
         )

@@ -1,0 +1,312 @@
+"""In-memory fakes of the ports, for unit tests of the domain and use cases (no I/O)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from domain.errors import EmailTaken, InvalidToken
+from domain.items import Item, Page
+from domain.notifications import Notification, NotificationStatus
+from domain.session import RevocationReason, Session, SessionPolicy
+from domain.tokens import AccessTokenClaims, TokenDigest
+from domain.user import Email, PasswordHash, User
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def new_id(self) -> UUID:
+        return UUID(int=next(self._counter), version=4)
+
+
+class FakeHasher:
+    """Reversible 'hash' marking the parameters used, so rehash-on-login can be tested."""
+
+    def __init__(self, version: str = "v1") -> None:
+        self.version = version
+        self.dummy_verifications = 0
+
+    async def hash(self, password: str) -> PasswordHash:
+        return PasswordHash(f"fake${self.version}${password}")
+
+    async def verify(self, stored: PasswordHash, password: str) -> bool:
+        return stored.value.split("$", 2)[2] == password
+
+    async def verify_dummy(self, password: str) -> None:
+        self.dummy_verifications += 1
+
+    def needs_rehash(self, stored: PasswordHash) -> bool:
+        return stored.value.split("$", 2)[1] != self.version
+
+
+class FakeCommonPasswords:
+    def __init__(self, *common: str) -> None:
+        self._common = {p.lower() for p in (common or ("password123", "qwertyuiop"))}
+
+    def is_common(self, password: str) -> bool:
+        return password.lower() in self._common
+
+
+class FakeSigner:
+    """Tokens are opaque handles to claims kept in memory."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self._issued: dict[str, AccessTokenClaims] = {}
+
+    def issue(self, claims: AccessTokenClaims) -> str:
+        token = f"h.{uuid.uuid4().hex}.s"
+        self._issued[token] = claims
+        return token
+
+    def verify(self, token: str, *, allow_expired: bool = False) -> AccessTokenClaims:
+        claims = self._issued.get(token)
+        if claims is None or (not allow_expired and claims.expires_at <= self._clock.now()):
+            raise InvalidToken()
+        return claims
+
+
+class CountingRefreshTokens:
+    def __init__(self, derive: bool = False) -> None:
+        self._n = itertools.count(1)
+        self._derive = derive
+
+    def new_token(self) -> str:
+        return f"rt-{next(self._n)}"
+
+    def successor(self, spent: str) -> str:
+        return f"{spent}+" if self._derive else self.new_token()
+
+
+class FakeRateLimiter:
+    def __init__(self, max_failures: int = 5) -> None:
+        self.max = max_failures
+        self.failures: dict[str, int] = {}
+
+    async def retry_after(self, key: str) -> int | None:
+        return 60 if self.failures.get(key, 0) >= self.max else None
+
+    async def record_failure(self, key: str) -> None:
+        self.failures[key] = self.failures.get(key, 0) + 1
+
+    async def reset(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+class FakeNotifier:
+    def __init__(self, fail_times: int = 0) -> None:
+        self.sent: list[tuple[Notification, Email]] = []
+        self.fail_times = fail_times
+
+    async def deliver(self, notification: Notification, recipient: Email) -> None:
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise ConnectionError("mail server said no")
+        self.sent.append((notification, recipient))
+
+
+class InMemoryStore:
+    def __init__(self) -> None:
+        self.users: dict[UUID, User] = {}
+        self.sessions: dict[UUID, Session] = {}
+        self.tokens: dict[str, UUID] = {}
+        self.items: dict[UUID, Item] = {}
+        self.notifications: dict[UUID, Notification] = {}
+        self.leases: dict[UUID, datetime | None] = {}
+
+
+class InMemoryUsers:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def get(self, user_id: UUID) -> User | None:
+        return copy.deepcopy(self._s.users.get(user_id))
+
+    async def get_by_email(self, email: Email) -> User | None:
+        return next((copy.deepcopy(u) for u in self._s.users.values() if u.email == email), None)
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self._s.users.values()):
+            raise EmailTaken()
+        self._s.users[user.id] = copy.deepcopy(user)
+
+    async def update(self, user: User) -> None:
+        self._s.users[user.id] = copy.deepcopy(user)
+
+
+class InMemorySessions:
+    def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
+        self._s = store
+        self._policy = policy
+
+    async def add(self, session: Session) -> None:
+        self._s.sessions[session.id] = copy.deepcopy(session)
+        self._s.tokens[session.current_token.value] = session.id
+
+    async def get(self, session_id: UUID) -> Session | None:
+        return copy.deepcopy(self._s.sessions.get(session_id))
+
+    async def find_by_token(self, digest: TokenDigest) -> Session | None:
+        sid = self._s.tokens.get(digest.value)
+        return copy.deepcopy(self._s.sessions[sid]) if sid else None
+
+    async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
+                     idle_cutoff: datetime) -> Session | None:
+        for session in self._s.sessions.values():
+            if (session.current_token == presented and session.revoked_at is None
+                    and session.absolute_expires_at > now and session.last_used_at > idle_cutoff):
+                session.rotate(successor, now)
+                self._s.tokens[successor.value] = session.id
+                return copy.deepcopy(session)
+        return None
+
+    async def touch(self, session_id: UUID, now: datetime) -> None:
+        self._s.sessions[session_id].last_used_at = now
+
+    async def revoke(self, session_id: UUID, now: datetime, reason: RevocationReason) -> bool:
+        session = self._s.sessions.get(session_id)
+        return session.revoke(now, reason) if session else False
+
+    async def revoke_all_of_user(self, user_id: UUID, now: datetime, reason: RevocationReason,
+                                 keep: UUID | None = None) -> list[UUID]:
+        return [s.id for s in self._s.sessions.values()
+                if s.user_id == user_id and s.id != keep and s.revoke(now, reason)]
+
+    async def list_active(self, user_id: UUID, now: datetime, idle_cutoff: datetime) -> list[Session]:
+        return [copy.deepcopy(s) for s in self._s.sessions.values()
+                if s.user_id == user_id and s.is_active(now, self._policy)]
+
+
+class InMemoryItems:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def add(self, item: Item) -> None:
+        self._s.items[item.id] = copy.deepcopy(item)
+
+    async def get_owned(self, item_id: UUID, owner_id: UUID) -> Item | None:
+        item = self._s.items.get(item_id)
+        return copy.deepcopy(item) if item and item.owner_id == owner_id else None
+
+    async def update(self, item: Item) -> None:
+        self._s.items[item.id] = copy.deepcopy(item)
+
+    async def delete_owned(self, item_id: UUID, owner_id: UUID) -> bool:
+        item = self._s.items.get(item_id)
+        if item is None or item.owner_id != owner_id:
+            return False
+        del self._s.items[item_id]
+        return True
+
+    async def page(self, owner_id: UUID, limit: int, offset: int) -> Page[Item]:
+        mine = sorted((i for i in self._s.items.values() if i.owner_id == owner_id),
+                      key=lambda i: (i.created_at, i.id), reverse=True)
+        return Page(items=copy.deepcopy(mine[offset:offset + limit]), total=len(mine))
+
+
+class InMemoryNotifications:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def add(self, notification: Notification) -> None:
+        self._s.notifications[notification.id] = copy.deepcopy(notification)
+        self._s.leases[notification.id] = None
+
+    async def list_for_user(self, user_id: UUID) -> list[Notification]:
+        return sorted((copy.deepcopy(n) for n in self._s.notifications.values() if n.user_id == user_id),
+                      key=lambda n: (n.created_at, n.id), reverse=True)
+
+    def _claimable(self, n: Notification, now: datetime) -> bool:
+        lease = self._s.leases.get(n.id)
+        return n.status is NotificationStatus.QUEUED and (lease is None or lease <= now)
+
+    async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
+        n = self._s.notifications.get(notification_id)
+        if n is None or not self._claimable(n, now):
+            return None
+        n.attempts += 1
+        self._s.leases[n.id] = lease_until
+        return copy.deepcopy(n)
+
+    async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
+                          limit: int) -> list[Notification]:
+        stale = [n for n in self._s.notifications.values()
+                 if n.created_at < created_before and self._claimable(n, now)][:limit]
+        return [c for n in stale if (c := await self.claim(n.id, now, lease_until)) is not None]
+
+    async def mark_delivered(self, notification_id: UUID, now: datetime) -> None:
+        n = self._s.notifications[notification_id]
+        n.status, n.delivered_at, n.last_error = NotificationStatus.DELIVERED, now, None
+        self._s.leases[n.id] = None
+
+    async def mark_attempt_failed(self, notification_id: UUID, error: str, final: bool,
+                                  retry_at: datetime) -> None:
+        n = self._s.notifications[notification_id]
+        n.last_error = error
+        n.status = NotificationStatus.FAILED if final else NotificationStatus.QUEUED
+        self._s.leases[n.id] = None if final else retry_at
+
+    async def recipient(self, notification_id: UUID) -> Email | None:
+        n = self._s.notifications.get(notification_id)
+        user = self._s.users.get(n.user_id) if n else None
+        return user.email if user else None
+
+
+class InMemoryUnitOfWork:
+    """Applies changes straight to the shared store; `committed` counts commits for assertions.
+
+    Rollback is not modelled beyond "nothing else happens": use cases are tested for what they
+    commit, and the SQL unit of work's rollback is tested on real databases.
+    """
+
+    def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
+        self.users = InMemoryUsers(store)
+        self.sessions = InMemorySessions(store, policy)
+        self.items = InMemoryItems(store)
+        self.notifications = InMemoryNotifications(store)
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+
+class FakeSessionActivity:
+    def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
+        self._s = store
+        self._policy = policy
+        self.forgotten: list[UUID] = []
+
+    async def is_active(self, session_id: UUID, now: datetime) -> bool:
+        session = self._s.sessions.get(session_id)
+        return session is not None and session.is_active(now, self._policy)
+
+    def forget(self, session_ids: Iterable[UUID]) -> None:
+        self.forgotten.extend(session_ids)
