@@ -1,0 +1,80 @@
+"""Delivery adapters against real endpoints: a local SMTP server (aiosmtpd) and the log file."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from domain.notifications import Notification, NotificationKind
+from domain.user import Email
+from infrastructure.notifiers.log_file import LogFileNotifier
+from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def _notification(message: str = "hello there") -> Notification:
+    return Notification.queue(id=uuid.uuid4(), user_id=uuid.uuid4(), kind=NotificationKind.NEW_LOGIN,
+                              message=message, now=datetime.now(UTC))
+
+
+async def test_the_smtp_notifier_delivers_a_mail_the_server_receives(smtp_server: tuple[int, Inbox]) -> None:
+    port, inbox = smtp_server
+    notifier = SmtpNotifier(SmtpConfig(host="127.0.0.1", port=port, sender="Gatehouse <gh@example.com>",
+                                       tls="none"))
+    await notifier.deliver(_notification("Someone signed in"), Email("alice@example.com"))
+    assert len(inbox.messages) == 1
+    recipients, mail = inbox.messages[0]
+    assert recipients == ["alice@example.com"]
+    assert mail["Subject"] == "New sign-in to your account"
+    assert "Someone signed in" in mail.get_payload()
+
+
+async def test_the_smtp_notifier_raises_when_no_server_listens() -> None:
+    notifier = SmtpNotifier(SmtpConfig(host="127.0.0.1", port=free_port(), sender="gh@example.com",
+                                       tls="none", timeout=2))
+    with pytest.raises(Exception, match=r"(?i)connect|refused"):
+        await notifier.deliver(_notification(), Email("alice@example.com"))
+
+
+async def test_the_log_file_notifier_appends_one_json_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "notifications.log"
+    notifier = LogFileNotifier(path)
+    first, second = _notification("one"), _notification("two")
+    await notifier.deliver(first, Email("a@example.com"))
+    await notifier.deliver(second, Email("b@example.com"))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["id"], line["to"], line["message"]) for line in lines] == [
+        (str(first.id), "a@example.com", "one"), (str(second.id), "b@example.com", "two")]

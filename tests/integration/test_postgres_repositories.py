@@ -1,0 +1,151 @@
+"""Repositories and the unit of work against a real Postgres: constraints, races, rollback."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import EmailTaken
+from domain.notifications import Notification, NotificationKind
+from domain.session import RevocationReason, Session, SessionPolicy
+from domain.tokens import TokenDigest
+from domain.user import Email, PasswordHash, User
+from infrastructure.db.unit_of_work import SqlUnitOfWork
+
+POLICY = SessionPolicy()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _user(email: str = "race@example.com") -> User:
+    now = _now()
+    return User(id=uuid.uuid4(), email=Email.parse(email), password_hash=PasswordHash("$argon2id$x"),
+                full_name=None, created_at=now, updated_at=now)
+
+
+async def _seed_session(engine: AsyncEngine, token: str = "refresh-0") -> tuple[User, Session]:
+    user = _user(f"{uuid.uuid4().hex[:8]}@example.com")
+    session = Session.start(id=uuid.uuid4(), user_id=user.id, token=TokenDigest.of(token), now=_now(),
+                            policy=POLICY, user_agent="pytest", ip="127.0.0.1")
+    async with SqlUnitOfWork(engine) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(session)
+        await uow.commit()
+    return user, session
+
+
+async def test_a_second_account_with_the_same_email_is_refused(pg_engine: AsyncEngine) -> None:
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.users.add(_user())
+        await uow.commit()
+    with pytest.raises(EmailTaken):
+        async with SqlUnitOfWork(pg_engine) as uow:
+            await uow.users.add(_user())
+            await uow.commit()
+
+
+async def test_leaving_a_unit_of_work_without_commit_writes_nothing(pg_engine: AsyncEngine) -> None:
+    user = _user()
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.users.add(user)
+    async with SqlUnitOfWork(pg_engine) as uow:
+        assert await uow.users.get(user.id) is None
+
+
+async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(pg_engine: AsyncEngine) -> None:
+    _, session = await _seed_session(pg_engine)
+    presented = TokenDigest.of("refresh-0")
+
+    async def spend(n: int) -> bool:
+        async with SqlUnitOfWork(pg_engine) as uow:
+            now = _now()
+            rotated = await uow.sessions.rotate(presented, TokenDigest.of(f"successor-{n}"), now,
+                                                POLICY.idle_cutoff(now))
+            await uow.commit()
+            return rotated is not None
+
+    results = await asyncio.gather(*(spend(n) for n in range(20)))
+    assert sum(results) == 1
+    async with SqlUnitOfWork(pg_engine) as uow:
+        stored = await uow.sessions.get(session.id)
+        assert stored is not None and stored.previous_token == presented
+        # the spent token still leads to its session (reuse detection, logout with a spent token)
+        found = await uow.sessions.find_by_token(presented)
+        assert found is not None and found.id == session.id
+
+
+async def test_rotation_refuses_revoked_and_idle_sessions(pg_engine: AsyncEngine) -> None:
+    _, session = await _seed_session(pg_engine, "t-revoked")
+    async with SqlUnitOfWork(pg_engine) as uow:
+        assert await uow.sessions.revoke(session.id, _now(), RevocationReason.LOGOUT)
+        assert not await uow.sessions.revoke(session.id, _now(), RevocationReason.LOGOUT)
+        await uow.commit()
+    _, idle = await _seed_session(pg_engine, "t-idle")
+    async with SqlUnitOfWork(pg_engine) as uow:
+        now = _now()
+        assert await uow.sessions.rotate(TokenDigest.of("t-revoked"), TokenDigest.of("n1"), now,
+                                         POLICY.idle_cutoff(now)) is None
+        later = now + POLICY.idle_timeout + timedelta(seconds=1)
+        assert await uow.sessions.rotate(TokenDigest.of("t-idle"), TokenDigest.of("n2"), later,
+                                         POLICY.idle_cutoff(later)) is None
+        assert idle.id not in {s.id for s in await uow.sessions.list_active(idle.user_id, later,
+                                                                            POLICY.idle_cutoff(later))}
+
+
+async def test_revoking_all_sessions_of_a_user_can_keep_one(pg_engine: AsyncEngine) -> None:
+    user, first = await _seed_session(pg_engine, "keep-me")
+    second = Session.start(id=uuid.uuid4(), user_id=user.id, token=TokenDigest.of("end-me"), now=_now(),
+                           policy=POLICY, user_agent=None, ip=None)
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.sessions.add(second)
+        ended = await uow.sessions.revoke_all_of_user(user.id, _now(), RevocationReason.PASSWORD_CHANGED,
+                                                      keep=first.id)
+        await uow.commit()
+    assert ended == [second.id]
+    async with SqlUnitOfWork(pg_engine) as uow:
+        now = _now()
+        active = await uow.sessions.list_active(user.id, now, POLICY.idle_cutoff(now))
+    assert [s.id for s in active] == [first.id]
+
+
+async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEngine) -> None:
+    user, _ = await _seed_session(pg_engine)
+    created = _now() - timedelta(minutes=5)
+    ids = [uuid.uuid4() for _ in range(30)]
+    async with SqlUnitOfWork(pg_engine) as uow:
+        for notification_id in ids:
+            await uow.notifications.add(Notification.queue(id=notification_id, user_id=user.id,
+                                                           kind=NotificationKind.MESSAGE, message="hi",
+                                                           now=created))
+        await uow.commit()
+
+    async def sweep() -> list[uuid.UUID]:
+        claimed: list[uuid.UUID] = []
+        while True:
+            async with SqlUnitOfWork(pg_engine) as uow:
+                now = _now()
+                batch = await uow.notifications.claim_stale(now, now, now + timedelta(minutes=1), 4)
+                await uow.commit()
+            if not batch:
+                return claimed
+            claimed.extend(n.id for n in batch)
+
+    async def claim_each() -> list[uuid.UUID]:
+        won = []
+        for notification_id in ids:
+            async with SqlUnitOfWork(pg_engine) as uow:
+                now = _now()
+                if await uow.notifications.claim(notification_id, now, now + timedelta(minutes=1)):
+                    won.append(notification_id)
+                await uow.commit()
+        return won
+
+    a, b, c = await asyncio.gather(sweep(), sweep(), claim_each())
+    everything = a + b + c
+    assert sorted(everything) == sorted(ids)  # each one claimed, and by exactly one claimer
