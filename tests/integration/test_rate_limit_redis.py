@@ -43,7 +43,8 @@ async def test_two_workers_share_one_failure_count_through_redis(redis_url: str)
     assert await second.retry_after(key) is None
     await second.record_failure(key)  # the fifth failure, counted across both
     retry = await first.retry_after(key)
-    assert retry is not None and 1 <= retry <= 60
+    assert retry is not None
+    assert 1 <= retry <= 60
     await first.reset(key)
     assert await second.retry_after(key) is None
 

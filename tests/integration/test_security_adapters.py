@@ -54,7 +54,9 @@ def test_each_algorithm_signs_tokens_it_then_verifies(tmp_path: Path, algorithm:
     claims = _claims()
     token = signer.issue(claims)
     header = jwt.get_unverified_header(token)
-    assert header["typ"] == "at+jwt" and header["alg"] == algorithm and header["kid"] == keyring.signing_kid
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == algorithm
+    assert header["kid"] == keyring.signing_kid
     verified = signer.verify(token)
     assert (verified.subject, verified.session_id) == (claims.subject, claims.session_id)
     assert (keyring.public_jwks == ()) == (algorithm == "HS256")
@@ -153,7 +155,8 @@ async def test_argon2id_hashes_verify_and_upgrade_when_parameters_change() -> No
     assert stored.value.startswith("$argon2id$")
     assert await strong.verify(stored, "correct horse battery staple")
     assert not await strong.verify(stored, "wrong")
-    assert strong.needs_rehash(stored) and not weak.needs_rehash(stored)
+    assert strong.needs_rehash(stored)
+    assert not weak.needs_rehash(stored)
 
 
 async def test_hashing_runs_off_the_event_loop() -> None:
