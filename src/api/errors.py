@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -83,11 +84,45 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    if exc.status_code == 400 and detail == _UNPARSEABLE_BODY:
+        # FastAPI's answer to a body that is not even text (e.g. invalid UTF-8): malformed JSON is 422.
+        return problem_response(422, "validation_error", "The request body is not valid JSON",
+                                "Validation failed",
+                                errors=[{"loc": ["body"], "msg": "Invalid JSON", "type": "json_invalid"}])
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No resource at this path"
-    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed here"
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(exc.status_code, code, detail, headers=headers)
+
+
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves at this path (Starlette's 405 names only the first route's)."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allow_table", None)
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template.rstrip("/")))
+            methods = {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
+            table.append((re.compile(f"^{regex}/?$"), methods))
+        request.app.state.allow_table = table
+    found: set[str] = set()
+    for compiled, methods in table:
+        if compiled.match(request.url.path):
+            found |= methods
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:

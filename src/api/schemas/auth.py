@@ -18,7 +18,8 @@ def _valid_email(value: str) -> str:
     return value
 
 
-EmailText = Annotated[Text, Field(max_length=320), AfterValidator(_valid_email)]
+EmailText = Annotated[Text, Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
+                      AfterValidator(_valid_email)]
 Password = Annotated[Text, Field(max_length=1024)]
 
 

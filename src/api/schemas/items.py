@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Text
 from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
@@ -20,14 +20,9 @@ class ItemCreate(BaseModel):
 
 
 class ItemPatch(BaseModel):
-    title: Title | None = None
+    # `title` may be omitted (left unchanged) but not null: the default is not validated, a null is.
+    title: Title = Field(default=None)  # type: ignore[assignment]
     description: Description | None = None
-
-    @model_validator(mode="after")
-    def _title_not_null(self) -> ItemPatch:
-        if "title" in self.model_fields_set and self.title is None:
-            raise ValueError("title cannot be null; omit it to leave it unchanged")
-        return self
 
 
 class ItemOut(BaseModel):
