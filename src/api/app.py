@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.container import Container
 from api.errors import install_error_handlers
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 await sweeper
             await engine.dispose()
 
-    app = FastAPI(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+    app = FastAPIOffline(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   swagger_ui_parameters={"persistAuthorization": True})
     app.state.container = container
     install_error_handlers(app)
