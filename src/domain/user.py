@@ -32,7 +32,9 @@ class Email:
 
     @staticmethod
     def normalize(raw: str) -> str:
-        return unicodedata.normalize("NFC", raw.strip()).lower()
+        # NFC again after lowercasing: lowercasing can leave combining marks out of canonical order
+        # (e.g. U+0130 becomes "i" + U+0307), and the stored form must be NFC and stable.
+        return unicodedata.normalize("NFC", unicodedata.normalize("NFC", raw.strip()).lower())
 
     @classmethod
     def parse(cls, raw: str) -> Email:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import cast
 from uuid import UUID
 
 import pytest
@@ -20,6 +20,7 @@ from application.refresh_tokens import RefreshTokens
 from application.register_user import RegisterUser
 from application.sessions import EndSession, ListSessions, LogOutEverywhere
 from application.token_minting import AccessTokenMinter, TokenAudience
+from application.unit_of_work import UnitOfWork
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind
 from domain.session import Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, Principal
@@ -67,10 +68,11 @@ class Gatehouse:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def uow(self) -> InMemoryUnitOfWork:
+    def uow(self) -> UnitOfWork:
         unit = InMemoryUnitOfWork(self.store, self.policy)
         self.units.append(unit)
-        return unit
+        # The fakes' repositories are typed by their own classes; structurally they are the ports.
+        return cast(UnitOfWork, unit)
 
     @property
     def commits(self) -> int:
@@ -171,7 +173,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sleeps(gatehouse: Gatehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+def sleeps(gatehouse: Gatehouse, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The delivery retry loop's sleeps, recorded; each moves the fake clock forward instead of waiting."""
     recorded: list[float] = []
 
@@ -180,4 +182,4 @@ def sleeps(gatehouse: Gatehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
         gatehouse.clock.advance(seconds=delay)
 
     monkeypatch.setattr(notifications_module, "asyncio", SimpleNamespace(sleep=fake_sleep))
-    yield recorded
+    return recorded
