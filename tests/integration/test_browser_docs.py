@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import PASSWORD, unique_email
-from tests.integration.test_notifiers import free_port
+from tests.live_server import live_server
 
 CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,25 +31,8 @@ def _browser_missing() -> str | None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(tmp_path / "data"), "GATEHOUSE_ARGON2_MEMORY_KIB": "8192",
-           "GATEHOUSE_ARGON2_TIME_COST": "1"}
-    env.pop("GATEHOUSE_DATABASE_URL", None)
-    gatehouse = Path(sys.executable).parent / "gatehouse"
-    process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--no-access-log"], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with live_server(tmp_path) as running:
+        yield running.base_url
 
 
 async def test_swagger_authorize_then_users_me_shows_the_account(server: str) -> None:

@@ -122,7 +122,7 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
     return OAuthProblem("invalid_request", error.detail)
 
 
-@router.post("/auth/revoke", status_code=200, openapi_extra={"requestBody": _REVOKE_FORM},
+@router.post("/auth/revoke", status_code=200, response_class=Response, openapi_extra={"requestBody": _REVOKE_FORM},
              responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"},
                         400: OAUTH_ERRORS[400]},
              summary="RFC 7009 token revocation")
