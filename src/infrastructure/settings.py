@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     notify_backoff_seconds: float = Field(default=1.0, ge=0)
     notify_sweep_interval_seconds: float = Field(default=15.0, gt=0)
     notify_stale_after_seconds: float = Field(default=30.0, ge=0)
+    notify_lease_seconds: float = Field(default=30.0, gt=0,
+                                        description="A claimer that died is replaced after this long")
 
     # http
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -110,6 +112,9 @@ class Settings(BaseSettings):
         if self.jwt_algorithm == "HS256" and self.jwt_secret is not None \
                 and len(self.jwt_secret.get_secret_value().encode()) < 32:
             raise ValueError("GATEHOUSE_JWT_SECRET must be at least 32 bytes for HS256")
+        if self.notify_lease_seconds <= self.smtp_timeout_seconds:
+            raise ValueError("GATEHOUSE_NOTIFY_LEASE_SECONDS must exceed GATEHOUSE_SMTP_TIMEOUT_SECONDS, or a "
+                             "slow delivery could be claimed and sent twice")
         return self
 
     @property
@@ -139,6 +144,7 @@ class Settings(BaseSettings):
             max_attempts=self.notify_max_attempts,
             backoff_base=timedelta(seconds=self.notify_backoff_seconds),
             stale_after=timedelta(seconds=self.notify_stale_after_seconds),
+            lease=timedelta(seconds=self.notify_lease_seconds),
         )
 
     @property
