@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -64,14 +64,23 @@ async def test_an_outage_gives_503_and_the_service_recovers_without_restart(
 
         done = asyncio.Event()
         flowing = asyncio.create_task(traffic(done))
-        while len(created) < stop_at:
-            await asyncio.sleep(0.01)
+
+        async def until(condition: Callable[[], bool]) -> None:
+            for _ in range(3000):  # bounded: a dead traffic task or a stuck service fails the test
+                if flowing.done():
+                    await flowing  # re-raise what stopped it
+                    raise AssertionError("traffic stopped early")
+                if condition():
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError(f"timed out waiting; outcomes so far: {outcomes[-20:]}")
+
+        await until(lambda: len(created) >= stop_at)
         await asyncio.to_thread(cluster.stop)
         ready = await asyncio.wait_for(client.get("/health/ready"), GUARD)
         assert ready.status_code == 503
         assert ready.headers["content-type"].startswith("application/problem+json")
-        while outcomes.count(503) < 5:
-            await asyncio.sleep(0.05)
+        await until(lambda: outcomes.count(503) >= 5)
         await asyncio.to_thread(cluster.start)
         for _ in range(100):
             if (await client.get("/health/ready")).status_code == 200:
@@ -79,8 +88,7 @@ async def test_an_outage_gives_503_and_the_service_recovers_without_restart(
             await asyncio.sleep(0.1)
         assert (await client.get("/health/ready")).status_code == 200
         served_again = len(created)
-        while len(created) < served_again + 5:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(created) >= served_again + 5)
         done.set()
         await flowing
         assert 500 not in outcomes

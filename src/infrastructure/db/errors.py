@@ -6,21 +6,35 @@ import asyncio
 
 from sqlalchemy import exc as sa_exc
 
+# SQLSTATE classes/codes of an unavailable server: connection exceptions (08…), operator intervention
+# (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), too many connections (53300).
+_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+_OUTAGE_NAMES = {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
+                 "TooManyConnectionsError", "AdminShutdownError", "CrashShutdownError", "InterfaceError"}
+
 
 def is_outage(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)) or _is_outage_cause(error)
-    if isinstance(error, sa_exc.TimeoutError):  # pool exhausted for pool_timeout seconds
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, (OSError, asyncio.TimeoutError, ConnectionError)) or _is_outage_cause(error)
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True  # TimeoutError: the pool stayed exhausted for pool_timeout seconds
+    return any(_is_outage_cause(e) for e in _chain(error))
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
 
 
 def _is_outage_cause(error: BaseException) -> bool:
-    cause = error.__cause__ or error.__context__
-    name = type(cause).__name__ if cause is not None else ""
-    # asyncpg's connection-level failures (its classes are not imported to keep SQLite installs light)
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
-                    "InterfaceError", "TooManyConnectionsError", "AdminShutdownError",
-                    "CrashShutdownError", "ConnectionRefusedError"} or isinstance(cause, OSError)
+    if isinstance(error, (OSError, asyncio.TimeoutError, ConnectionError)):
+        return True
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(state, str) and state.startswith(_OUTAGE_STATES):
+        return True
+    # asyncpg's classes by name: importing them here would make SQLite-only installs load asyncpg
+    return type(error).__name__ in _OUTAGE_NAMES
