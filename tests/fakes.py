@@ -280,7 +280,8 @@ class InMemoryUnitOfWork:
     commit, and the SQL unit of work's rollback is tested on real databases.
     """
 
-    def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
+    def __init__(self, store: InMemoryStore, policy: SessionPolicy, *, autocommit: bool = False) -> None:
+        self.autocommit = autocommit
         self.users = InMemoryUsers(store)
         self.sessions = InMemorySessions(store, policy)
         self.items = InMemoryItems(store)

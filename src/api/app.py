@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            fast_path = container.fast_path()
+            if fast_path is not None:
+                await fast_path.close()
             await engine.dispose()
 
     app = FastAPIOffline(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,

@@ -16,6 +16,7 @@ from application.sessions import EndSession, ListSessions, LogOutEverywhere
 from application.token_minting import AccessTokenMinter, TokenAudience
 from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.engine import create_engine
+from infrastructure.db.pg_fast import create_fast_path
 from infrastructure.db.probe import DatabaseProbe
 from infrastructure.db.unit_of_work import SqlUnitOfWork
 from infrastructure.notifiers.log_file import LogFileNotifier
@@ -52,7 +53,8 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(Uuid4Generator)
     engine = providers.Singleton(create_engine, settings)
-    unit_of_work = providers.Factory(SqlUnitOfWork, engine=engine)
+    fast_path = providers.Singleton(create_fast_path, settings)
+    unit_of_work = providers.Factory(SqlUnitOfWork, engine=engine, fast=fast_path)
     database_probe = providers.Singleton(DatabaseProbe, engine, timeout_seconds=2.0)
     session_policy = providers.Singleton(lambda s: s.session_policy, settings)
     delivery_policy = providers.Singleton(lambda s: s.delivery_policy, settings)
@@ -73,8 +75,7 @@ class Container(containers.DeclarativeContainer):
         LimitsLoginRateLimiter, max_failures=settings.provided.login_max_failures,
         window_seconds=settings.provided.login_failure_window_seconds, redis_url=settings.provided.redis_url)
     session_activity = providers.Singleton(
-        SqlSessionActivity, engine, session_policy,
-        settings.provided.session_cache_seconds)
+        SqlSessionActivity, engine, session_policy, settings.provided.session_cache_seconds, fast_path)
     notifier = providers.Selector(
         settings.provided.notifier,
         log=providers.Singleton(LogFileNotifier, settings.provided.resolved_notification_log),

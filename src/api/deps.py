@@ -17,7 +17,9 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
                                      description="Log in with your email as the username")
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
+    # async def on purpose: FastAPI runs a plain `def` dependency in its threadpool, and that hop
+    # (two thread switches per request) costs far more than this attribute lookup.
     return cast(Container, request.app.state.container)
 
 
@@ -35,7 +37,7 @@ async def _principal(token: Annotated[str | None, Depends(oauth2_scheme)], c: Co
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:  # async def: no threadpool hop (see above)
     agent = request.headers.get("user-agent")
     return ClientInfo(ip=request.client.host if request.client else None,
                       user_agent=agent[:512] if agent else None)

@@ -35,7 +35,7 @@ class ListItems:
         self._uow = uow
 
     async def execute(self, principal: Principal, limit: int, offset: int) -> Page[Item]:
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             return await uow.items.page(principal.user_id, limit, offset)
 
 
@@ -44,7 +44,7 @@ class GetItem:
         self._uow = uow
 
     async def execute(self, principal: Principal, item_id: UUID) -> Item:
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             item = await uow.items.get_owned(item_id, principal.user_id)
         if item is None:
             raise NotFound(_NO_ITEM)

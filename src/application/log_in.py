@@ -45,7 +45,7 @@ class LogIn:
             email = Email(normalized)
         except InvalidEmail:
             return None
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             return await uow.users.get_by_email(email)
 
     async def _password_matches(self, user: User | None, password: str) -> bool:

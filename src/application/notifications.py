@@ -36,7 +36,7 @@ class ListNotifications:
         self._uow = uow
 
     async def execute(self, principal: Principal) -> list[Notification]:
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             return await uow.notifications.list_for_user(principal.user_id)
 
 
@@ -94,7 +94,7 @@ class DeliverNotifications:
 
     async def _attempt(self, notification: Notification) -> float | None:
         """One delivery attempt; the delay before the next one, or None when done."""
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             recipient = await uow.notifications.recipient(notification.id)
         try:
             if recipient is None:

@@ -20,7 +20,7 @@ class GetProfile:
         self._uow = uow
 
     async def execute(self, principal: Principal) -> User:
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             user = await uow.users.get(principal.user_id)
         if user is None:
             raise InvalidToken("The account of this token no longer exists")
@@ -57,7 +57,7 @@ class ChangePassword:
 
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> tuple[UUID, ...]:
         check_password_policy(command.new_password, self._common, field="new_password")
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             user = await uow.users.get(principal.user_id)
         if user is None:
             raise InvalidToken("The account of this token no longer exists")

@@ -34,13 +34,13 @@ class RefreshTokens:
         presented = TokenDigest.of(refresh_token)
         successor = self._refresh_tokens.successor(refresh_token)
         now = self._clock.now()
-        async with self._uow() as uow:
-            # Fast path: one conditional UPDATE spends the token; concurrent callers cannot both win.
+        # Fast path: the rotation is one race-free statement, safe on its own (no BEGIN/COMMIT).
+        async with self._uow(autocommit=True) as uow:
             session = await uow.sessions.rotate(presented, TokenDigest.of(successor), now,
                                                 self._policy.idle_cutoff(now))
-            if session is not None:
-                await uow.commit()
-                return TokenResult(self._minter.mint(session, successor, now))
+        if session is not None:
+            return TokenResult(self._minter.mint(session, successor, now))
+        async with self._uow() as uow:
             return await self._not_rotated(uow, presented, successor, now)
 
     async def _not_rotated(self, uow: UnitOfWork, presented: TokenDigest, successor: str,

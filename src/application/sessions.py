@@ -32,7 +32,7 @@ class ListSessions:
 
     async def execute(self, principal: Principal) -> list[SessionView]:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             sessions = await uow.sessions.list_active(principal.user_id, now, self._policy.idle_cutoff(now))
         return [
             SessionView(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at,

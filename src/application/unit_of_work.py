@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -10,7 +9,12 @@ from domain.ports import ItemRepository, NotificationRepository, SessionReposito
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Nothing is written unless `commit` is called; leaving the block rolls back."""
+    """One transaction. Nothing is written unless `commit` is called; leaving the block rolls back.
+
+    Opened with `autocommit=True` it is no transaction at all: each statement stands alone (no
+    BEGIN/COMMIT round trips). Use cases ask for that only where every step is a single statement
+    that is safe on its own: reads, and the one-statement refresh-token rotation.
+    """
 
     users: UserRepository
     sessions: SessionRepository
@@ -24,4 +28,5 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, autocommit: bool = False) -> UnitOfWork: ...

@@ -21,6 +21,7 @@ from domain.ports import SessionActivity
 from domain.session import Session, SessionPolicy
 from infrastructure.db.errors import is_outage
 from infrastructure.db.mappers import session_from_row
+from infrastructure.db.pg_fast import PgFastPath
 from infrastructure.db.tables import sessions
 
 _CACHE_LIMIT = 50_000
@@ -28,8 +29,10 @@ _ENDED = -1.0
 
 
 class SqlSessionActivity(SessionActivity):
-    def __init__(self, engine: AsyncEngine, policy: SessionPolicy, ttl_seconds: float) -> None:
+    def __init__(self, engine: AsyncEngine, policy: SessionPolicy, ttl_seconds: float,
+                 fast: PgFastPath | None = None) -> None:
         self._engine = engine
+        self._fast = fast
         self._policy = policy
         self._ttl = ttl_seconds
         # session id → (monotonic time until which "live" may be reused, session expiry) or _ENDED
@@ -57,6 +60,8 @@ class SqlSessionActivity(SessionActivity):
 
     async def _load(self, session_id: UUID) -> Session | None:
         try:
+            if self._fast is not None:
+                return await self._fast.session(session_id)
             async with self._engine.connect() as conn:
                 row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
         except Exception as exc:

@@ -68,8 +68,8 @@ class Gatehouse:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def uow(self) -> UnitOfWork:
-        unit = InMemoryUnitOfWork(self.store, self.policy)
+    def uow(self, *, autocommit: bool = False) -> UnitOfWork:
+        unit = InMemoryUnitOfWork(self.store, self.policy, autocommit=autocommit)
         self.units.append(unit)
         # The fakes' repositories are typed by their own classes; structurally they are the ports.
         return cast(UnitOfWork, unit)

@@ -175,8 +175,8 @@ async def test_listing_sessions_never_shows_an_ended_session_even_if_the_reposit
     ended = await logged_in(gatehouse)
     await gatehouse.log_out().execute(ended.tokens.refresh_token)
 
-    def lax_uow() -> UnitOfWork:
-        unit = gatehouse.uow()
+    def lax_uow(*, autocommit: bool = False) -> UnitOfWork:
+        unit = gatehouse.uow(autocommit=autocommit)
         unit.sessions = LaxSessions(gatehouse.store, gatehouse.policy)
         return unit
 

@@ -1,13 +1,15 @@
-"""SQLAlchemy Core repositories over one AsyncConnection (the unit of work's). They never commit."""
+"""SQLAlchemy Core repositories over the unit of work's connection. They never commit."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
 
 from domain.errors import EmailTaken
 from domain.items import Item, Page
@@ -17,16 +19,28 @@ from domain.session import RevocationReason, Session
 from domain.tokens import TokenDigest
 from domain.user import Email, User
 from infrastructure.db import mappers
-from infrastructure.db.tables import items, notifications, refresh_tokens, sessions, users
+from infrastructure.db.pg_fast import PgFastPath
+from infrastructure.db.tables import UTCDateTime, items, notifications, refresh_tokens, sessions, users
 
 MAX_NOTIFICATIONS_LISTED = 500
 
 
+class Connection(Protocol):
+    """What repositories need of a connection (the unit of work hands out a lazily opened one)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+    async def execute(self, statement: Executable) -> Result[Any]: ...
+
+
 class SqlUserRepository(UserRepository):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection, fast: PgFastPath | None = None) -> None:
         self._conn = conn
+        self._fast = fast
 
     async def get(self, user_id: UUID) -> User | None:
+        if self._fast is not None:
+            return await self._fast.user(user_id)
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
         return mappers.user_from_row(row) if row else None
 
@@ -49,8 +63,9 @@ class SqlUserRepository(UserRepository):
 
 
 class SqlSessionRepository(SessionRepository):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection, fast: PgFastPath | None = None) -> None:
         self._conn = conn
+        self._fast = fast
 
     async def add(self, session: Session) -> None:
         await self._conn.execute(insert(sessions).values(**mappers.session_values(session)))
@@ -69,23 +84,32 @@ class SqlSessionRepository(SessionRepository):
 
     async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
                      idle_cutoff: datetime) -> Session | None:
-        # One conditional UPDATE: the row lock and the re-checked WHERE make concurrent spends of one
-        # token race-free (the losers see current_token changed and match nothing).
-        statement = (
-            update(sessions)
-            .where(sessions.c.current_token == presented.value, sessions.c.revoked_at.is_(None),
-                   sessions.c.absolute_expires_at > now, sessions.c.last_used_at > idle_cutoff)
-            .values(previous_token=sessions.c.current_token, current_token=successor.value,
-                    rotated_at=now, last_used_at=now)
-            .returning(*sessions.c)
-        )
-        row = (await self._conn.execute(statement)).mappings().first()
-        if row is None:
-            return None
-        session = mappers.session_from_row(row)
-        await self._conn.execute(insert(refresh_tokens).values(
-            digest=successor.value, session_id=session.id, issued_at=now))
-        return session
+        # Race-free spend: the row lock and the re-checked WHERE of one conditional UPDATE let only one
+        # of any number of concurrent spends match (the others see current_token changed). Each form
+        # below is safe without a surrounding transaction, so the caller may run it in autocommit.
+        if self._fast is not None:
+            return await self._fast.rotate(presented, successor, now, idle_cutoff)
+        live = (sessions.c.current_token == presented.value, sessions.c.revoked_at.is_(None),
+                sessions.c.absolute_expires_at > now, sessions.c.last_used_at > idle_cutoff)
+        spend = (update(sessions).where(*live)
+                 .values(previous_token=sessions.c.current_token, current_token=successor.value,
+                         rotated_at=now, last_used_at=now))
+        if self._conn.dialect.name == "postgresql":
+            # One round trip: the UPDATE and the history INSERT in one statement (data-modifying CTE).
+            rotated = spend.returning(*sessions.c).cte("rotated")
+            remember = insert(refresh_tokens).from_select(
+                ["digest", "session_id", "issued_at"],
+                select(literal(successor.value), rotated.c.id, literal(now, UTCDateTime)))
+            statement = select(rotated).add_cte(remember.cte("remembered"))
+            row = (await self._conn.execute(statement)).mappings().first()
+        else:
+            # History first: if the UPDATE then loses the race (or the process dies), the extra row
+            # names a token that was never handed out, which is harmless.
+            await self._conn.execute(insert(refresh_tokens).from_select(
+                ["digest", "session_id", "issued_at"],
+                select(literal(successor.value), sessions.c.id, literal(now, UTCDateTime)).where(*live)))
+            row = (await self._conn.execute(spend.returning(*sessions.c))).mappings().first()
+        return mappers.session_from_row(row) if row else None
 
     async def touch(self, session_id: UUID, now: datetime) -> None:
         await self._conn.execute(update(sessions).where(sessions.c.id == session_id).values(last_used_at=now))
@@ -115,7 +139,7 @@ class SqlSessionRepository(SessionRepository):
 
 
 class SqlItemRepository(ItemRepository):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, item: Item) -> None:
@@ -147,7 +171,7 @@ class SqlItemRepository(ItemRepository):
 
 
 class SqlNotificationRepository(NotificationRepository):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, notification: Notification) -> None:

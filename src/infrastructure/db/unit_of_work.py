@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
 
 from application.unit_of_work import UnitOfWork
 from domain.errors import StorageUnavailable
 from infrastructure.db.errors import is_outage
+from infrastructure.db.pg_fast import PgFastPath
 from infrastructure.db.repositories import (
     SqlItemRepository,
     SqlNotificationRepository,
@@ -19,23 +22,43 @@ from infrastructure.db.repositories import (
 
 
 class SqlUnitOfWork(UnitOfWork):
-    def __init__(self, engine: AsyncEngine) -> None:
+    """A transaction on one pooled connection, opened on the first statement (a use case served
+    entirely by the Postgres fast path in autocommit mode never checks one out)."""
+
+    def __init__(self, engine: AsyncEngine, fast: PgFastPath | None = None, *, autocommit: bool = False) -> None:
         self._engine = engine
+        self._autocommit = autocommit
+        self._fast = fast if autocommit else None  # the fast path is single statements only
         self._conn: AsyncConnection | None = None
 
-    async def __aenter__(self) -> Self:
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        conn = self._conn or await self._open()
+        return await conn.execute(statement)
+
+    async def _open(self) -> AsyncConnection:
         try:
             conn = await self._engine.connect()
-            await conn.begin()
+            if self._autocommit:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await conn.begin()
         except Exception as exc:
             if is_outage(exc):
                 raise StorageUnavailable("The database is unavailable; try again shortly") from exc
             raise
         self._conn = conn
-        self.users = SqlUserRepository(conn)
-        self.sessions = SqlSessionRepository(conn)
-        self.items = SqlItemRepository(conn)
-        self.notifications = SqlNotificationRepository(conn)
+        return conn
+
+    async def __aenter__(self) -> Self:
+        self._conn = None
+        self.users = SqlUserRepository(self, self._fast)
+        self.sessions = SqlSessionRepository(self, self._fast)
+        self.items = SqlItemRepository(self)
+        self.notifications = SqlNotificationRepository(self)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -47,9 +70,9 @@ class SqlUnitOfWork(UnitOfWork):
                 await conn.close()
             except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
                 pass
-        if exc is not None and is_outage(exc):
+        if exc is not None and not isinstance(exc, StorageUnavailable) and is_outage(exc):
             raise StorageUnavailable("The database is unavailable; try again shortly") from exc
 
     async def commit(self) -> None:
-        assert self._conn is not None, "commit outside the unit of work"  # noqa: S101
-        await self._conn.commit()
+        if self._conn is not None and not self._autocommit:
+            await self._conn.commit()
