@@ -117,8 +117,6 @@ def allowed_methods(request: Request) -> list[str]:
     for compiled, methods in table:
         if compiled.match(request.url.path):
             found |= methods
-    if "GET" in found:
-        found.add("HEAD")
     return sorted(found)
 
 

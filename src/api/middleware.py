@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
@@ -17,10 +18,6 @@ from infrastructure.db.errors import is_outage
 access_log = logging.getLogger("gatehouse.access")
 error_log = logging.getLogger("gatehouse.errors")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class GatehouseMiddleware:
@@ -53,10 +50,6 @@ class GatehouseMiddleware:
                                   f"The request body exceeds {self.max_body} bytes")
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
-        except _BodyTooLarge:
-            if not state["started"]:
-                await self._reply(send_wrapper, 413, "payload_too_large",
-                                  f"The request body exceeds {self.max_body} bytes")
         except Exception as exc:
             self._log_failure(scope, request_id, exc)
             if not state["started"]:
@@ -101,7 +94,9 @@ class GatehouseMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise _BodyTooLarge
+                    # An HTTPException passes through FastAPI's body parsing untouched (anything else
+                    # would become "error parsing the body"); the handler renders the 413 problem.
+                    raise HTTPException(413, f"The request body exceeds {self.max_body} bytes")
             return message
 
         return limited_receive

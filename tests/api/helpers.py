@@ -98,7 +98,8 @@ def assert_token_response(response: httpx.Response) -> dict[str, Any]:
     body = dict(response.json())
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope"}, body
     assert body["token_type"] == "Bearer"
-    assert isinstance(body["expires_in"], int) and body["expires_in"] > 0
+    assert isinstance(body["expires_in"], int)
+    assert body["expires_in"] > 0
     assert body["scope"] == ""
     return body
 

@@ -28,7 +28,7 @@ def _out(item: Item) -> ItemOut:
 @router.get("", response_model=ItemPage, include_in_schema=False)
 async def list_items(principal: CurrentPrincipal, c: ContainerDep,
                      limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> ItemPage:
+                     offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> ItemPage:
     page = await c.list_items().execute(principal, limit, offset)
     return ItemPage(items=[_out(i) for i in page.items], total=page.total)
 
