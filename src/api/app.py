@@ -16,7 +16,6 @@ from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
 from api.notifications import sweep_forever
 from api.routers import accounts, items, notifications, oauth, system, tokens
-from infrastructure.db.migrate import upgrade
 from infrastructure.settings import Settings
 
 log = logging.getLogger("gatehouse")
@@ -35,6 +34,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = container.engine()
         if settings.should_auto_migrate:
+            from infrastructure.db.migrate import upgrade  # Alembic is loaded only when it has work
+
             await upgrade(engine)
         container.keyring()  # fail fast on bad key configuration
         sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
