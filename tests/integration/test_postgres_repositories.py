@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,7 +15,9 @@ from domain.notifications import Notification, NotificationKind
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
+from infrastructure.db.pg_fast import PgFastPath
 from infrastructure.db.unit_of_work import SqlUnitOfWork
+from tests.conftest import make_settings
 
 POLICY = SessionPolicy()
 
@@ -57,19 +60,26 @@ async def test_leaving_a_unit_of_work_without_commit_writes_nothing(pg_engine: A
         assert await uow.users.get(user.id) is None
 
 
-async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(pg_engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
+async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(
+        pg_engine: AsyncEngine, migrated_postgres: str, path: str) -> None:
     _, session = await _seed_session(pg_engine)
     presented = TokenDigest.of("refresh-0")
+    fast = PgFastPath(make_settings(Path("/unused"), migrated_postgres)) if path != "core" else None
 
     async def spend(n: int) -> bool:
-        async with SqlUnitOfWork(pg_engine) as uow:
+        async with SqlUnitOfWork(pg_engine, fast, autocommit=fast is not None) as uow:
             now = _now()
             rotated = await uow.sessions.rotate(presented, TokenDigest.of(f"successor-{n}"), now,
                                                 POLICY.idle_cutoff(now))
             await uow.commit()
             return rotated is not None
 
-    results = await asyncio.gather(*(spend(n) for n in range(20)))
+    try:
+        results = await asyncio.gather(*(spend(n) for n in range(20)))
+    finally:
+        if fast is not None:
+            await fast.close()
     assert sum(results) == 1
     async with SqlUnitOfWork(pg_engine) as uow:
         stored = await uow.sessions.get(session.id)
