@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
@@ -105,9 +106,12 @@ class SqlSessionRepository(SessionRepository):
         else:
             # History first: if the UPDATE then loses the race (or the process dies), the extra row
             # names a token that was never handed out, which is harmless.
-            await self._conn.execute(insert(refresh_tokens).from_select(
+            # With a grace window, racing retries derive the same successor: the loser's row already
+            # exists, hence DO NOTHING.
+            await self._conn.execute(sqlite_insert(refresh_tokens).from_select(
                 ["digest", "session_id", "issued_at"],
-                select(literal(successor.value), sessions.c.id, literal(now, UTCDateTime)).where(*live)))
+                select(literal(successor.value), sessions.c.id, literal(now, UTCDateTime)).where(*live),
+            ).on_conflict_do_nothing())
             row = (await self._conn.execute(spend.returning(*sessions.c))).mappings().first()
         return mappers.session_from_row(row) if row else None
 
