@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from api.app import create_app
 from api.container import Container
 from infrastructure.settings import Settings
 from tests.postgres import Provisioned, provision
+from tests.postgres import _run as run_coroutine
 
 ISSUER = "http://gatehouse.test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -78,11 +80,31 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per run; each test starts from a copy (migrating every test's
+    own file took a large share of the suite's time)."""
+    from infrastructure.db.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "gatehouse.db"
+
+    async def migrate() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    run_coroutine(migrate())
+    return path
+
+
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest) -> str:
-    """'' for the embedded SQLite default (a fresh file per test), else the run's Postgres database."""
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file (a copy of the migrated template) per test, or the run's Postgres database."""
     if backend == "sqlite":
-        return ""
+        target = tmp_path / "data" / "gatehouse.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite+aiosqlite:///{target}"
     return str(request.getfixturevalue("migrated_postgres"))
 
 
@@ -92,7 +114,7 @@ AppFactory = Callable[..., Any]
 @pytest_asyncio.fixture(loop_scope="session")
 async def app_factory(tmp_path: Path, database_url: str) -> AsyncIterator[AppFactory]:
     """Build apps on this test's database; each runs inside its lifespan until the test ends."""
-    if database_url:
+    if database_url.startswith("postgresql"):
         await truncate_all(database_url)  # real commits in these tests: start each from empty tables
     stack: list[Any] = []
 
