@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -39,6 +40,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             await upgrade(engine)
         container.keyring()  # fail fast on bad key configuration
         sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
+        # Everything built so far lives as long as the process: move it out of the garbage collector's
+        # reach, so full collections under load scan only request garbage (they took ~150 ms each,
+        # showing up as p99 spikes in the refresh benchmark).
+        gc.collect()
+        gc.freeze()
         log.info("gatehouse started", extra={"database": engine.url.get_backend_name(),
                                              "algorithm": settings.jwt_algorithm})
         try:

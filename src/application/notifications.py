@@ -61,7 +61,7 @@ class DeliverNotifications:
     async def recover(self, batch: int = 50) -> int:
         """Claim and deliver notifications left queued (e.g. by a process that died). Returns the count."""
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:  # one statement each, atomic on its own
             claimed = await uow.notifications.claim_stale(now - self._policy.stale_after, now,
                                                           now + self._policy.lease, batch)
             await uow.commit()
@@ -87,7 +87,7 @@ class DeliverNotifications:
 
     async def _claim(self, notification_id: UUID) -> Notification | None:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             notification = await uow.notifications.claim(notification_id, now, now + self._policy.lease)
             await uow.commit()
         return notification
@@ -102,7 +102,7 @@ class DeliverNotifications:
             await self._notifier.deliver(notification, recipient)
         except Exception as exc:
             return await self._record_failure(notification, exc)
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             await uow.notifications.mark_delivered(notification.id, self._clock.now())
             await uow.commit()
         return None
@@ -112,7 +112,7 @@ class DeliverNotifications:
         final = notification.attempts >= self._policy.max_attempts
         backoff = self._policy.backoff(notification.attempts)
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(autocommit=True) as uow:
             await uow.notifications.mark_attempt_failed(notification.id, reason, final, now + backoff)
             await uow.commit()
         log.warning("notification delivery failed", extra={
