@@ -1,11 +1,11 @@
 """The hot paths on Postgres, straight on an asyncpg pool.
 
 Measured on this project's machines (docs/PERFORMANCE.md): a pooled SQLAlchemy async checkout plus one
-query costs about 600 µs of CPU, the same on a raw asyncpg pool about 250 µs. Three statements run on
-nearly every request — the session-liveness check, the caller's user row, and the refresh-token
-rotation — so on Postgres they run here, as hand-written SQL equivalent to the Core statements in
-repositories.py (which SQLite and every transactional use case keep using). Each is one statement,
-safe without a surrounding transaction.
+query costs about 600 µs of CPU, the same on a raw asyncpg pool about 250 µs. The statements that run
+on nearly every request — the session-liveness check, the caller's user row, the refresh-token
+rotation — and the login's user lookup therefore run here on Postgres, as hand-written SQL equivalent
+to the Core statements in repositories.py (which SQLite and every transactional use case keep using).
+Each is one statement, safe without a surrounding transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from infrastructure.settings import Settings
 
 _SESSION = "SELECT * FROM sessions WHERE id = $1"
 _USER = "SELECT * FROM users WHERE id = $1"
+_USER_BY_EMAIL = "SELECT * FROM users WHERE email = $1"
 # Same semantics as SqlSessionRepository.rotate: spend the live token (race-free by the row lock and
 # the re-checked WHERE) and remember the successor's digest, in one round trip.
 _ROTATE = """
@@ -55,6 +56,10 @@ class PgFastPath:
 
     async def user(self, user_id: UUID) -> User | None:
         row = await self._fetchrow(_USER, user_id)
+        return mappers.user_from_row(row) if row else None
+
+    async def user_by_email(self, email: str) -> User | None:
+        row = await self._fetchrow(_USER_BY_EMAIL, email)
         return mappers.user_from_row(row) if row else None
 
     async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,

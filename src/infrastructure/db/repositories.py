@@ -46,6 +46,8 @@ class SqlUserRepository(UserRepository):
         return mappers.user_from_row(row) if row else None
 
     async def get_by_email(self, email: Email) -> User | None:
+        if self._fast is not None:
+            return await self._fast.user_by_email(email.value)
         query = select(users).where(users.c.email == email.value)
         row = (await self._conn.execute(query)).mappings().first()
         return mappers.user_from_row(row) if row else None
