@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -32,7 +30,6 @@ class Argon2PasswordHasher(PasswordHasher):
         self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
                               hash_len=32, salt_len=16, type=Type.ID)
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
-        _return_large_buffers_to_the_os()
         # A real hash of a random password: verifying against it costs what a real verify costs.
         self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
 
@@ -60,16 +57,3 @@ class Argon2PasswordHasher(PasswordHasher):
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-
-def _return_large_buffers_to_the_os() -> None:
-    """Serve allocations of 1 MiB and more (each hash's memory_kib buffer) from mmap, so freeing them
-    gives the memory back. glibc otherwise raises its mmap threshold after the first large free and
-    keeps later buffers in the thread's heap arena: measured +50 MiB RSS per hashing thread."""
-    if sys.platform != "linux":
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (e.g. musl): nothing to tune
-        return
-    m_mmap_threshold = -3
-    libc.mallopt(m_mmap_threshold, 1 << 20)
