@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -29,7 +32,8 @@ class Argon2PasswordHasher(PasswordHasher):
     def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int) -> None:
         self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
                               hash_len=32, salt_len=16, type=Type.ID)
-        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2",
+                                            initializer=_yield_to_the_event_loop)
         # A real hash of a random password: verifying against it costs what a real verify costs.
         self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
 
@@ -57,3 +61,10 @@ class Argon2PasswordHasher(PasswordHasher):
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+
+def _yield_to_the_event_loop() -> None:
+    """Run hashing threads at a lower scheduling priority (Linux: per-thread nice) than the event loop,
+    so a login flood takes spare CPU for hashing but never delays the loop's other requests; hashes
+    still use every idle core."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted: default priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
