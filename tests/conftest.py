@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from api.app import create_app
 from api.container import Container
 from infrastructure.settings import Settings
-from tests.postgres import Provisioned, provision
-from tests.postgres import _run as run_coroutine
+from tests.postgres import Provisioned, provision, run_coroutine
 
 ISSUER = "http://gatehouse.test"
 IN_CI = os.environ.get("CI", "").lower() == "true"

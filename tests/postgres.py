@@ -48,7 +48,7 @@ def _admin_dsn(url: str) -> str:
 def provision() -> Iterator[Provisioned]:
     server = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
     container = None
-    if not server and _run(_reachable(LOCAL_SERVER)):
+    if not server and run_coroutine(_reachable(LOCAL_SERVER)):
         server = LOCAL_SERVER
     if not server:
         container = _start_container()
@@ -59,17 +59,17 @@ def provision() -> Iterator[Provisioned]:
         return
     admin = _admin_dsn(server)
     name = f"gatehouse_test_{secrets.token_hex(6)}"
-    _run(_execute(admin, f'CREATE DATABASE "{name}"'))
+    run_coroutine(_execute(admin, f'CREATE DATABASE "{name}"'))
     url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
     try:
         yield Provisioned(url.render_as_string(hide_password=False))
     finally:
-        _run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_coroutine(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if container is not None:
             container.stop()
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion on a private loop (fixtures may be set up inside a running one)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()

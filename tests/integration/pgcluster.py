@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.integration.test_notifiers import free_port
+from tests.live_server import free_port
 
 
 def _bindir() -> Path | None:

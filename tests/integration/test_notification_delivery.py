@@ -19,7 +19,8 @@ from sqlalchemy import select
 from infrastructure.db.tables import notifications
 from tests.api.helpers import account
 from tests.conftest import AppFactory, client_for
-from tests.integration.test_notifiers import Inbox, free_port
+from tests.integration.test_notifiers import Inbox
+from tests.live_server import free_port
 
 
 class GatedInbox(Inbox):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from domain.notifications import Notification, NotificationKind
 from domain.user import Email
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
+from tests.live_server import free_port
 
 
 class Inbox:
@@ -28,11 +28,6 @@ class Inbox:
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from infrastructure.rate_limit import LimitsLoginRateLimiter
+from tests.live_server import free_port
 
 REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -52,9 +53,7 @@ async def test_two_workers_share_one_failure_count_through_redis(redis_url: str)
 async def test_an_unreachable_redis_is_reported_as_unavailable_not_as_a_crash() -> None:
     from domain.errors import StorageUnavailable
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    limiter = LimitsLoginRateLimiter(max_failures=5, window_seconds=60, redis_url=f"redis://127.0.0.1:{port}/0")
+    limiter = LimitsLoginRateLimiter(max_failures=5, window_seconds=60,
+                                     redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(StorageUnavailable):
         await limiter.retry_after("someone@example.com|127.0.0.1")
