@@ -34,8 +34,9 @@ class Argon2PasswordHasher(PasswordHasher):
                               hash_len=32, salt_len=16, type=Type.ID)
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2",
                                             initializer=_yield_to_the_event_loop)
-        # A real hash of a random password: verifying against it costs what a real verify costs.
-        self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
+        # A real hash, verified for unknown accounts so they cost what a real verify costs. Made on
+        # first use in a hashing thread: the constructor runs on the event loop (first request).
+        self._dummy: str | None = None
 
     async def hash(self, password: str) -> PasswordHash:
         return PasswordHash(await self._run(self._argon2.hash, password))
@@ -44,7 +45,7 @@ class Argon2PasswordHasher(PasswordHasher):
         return await self._run(self._verify, stored.value, password)
 
     async def verify_dummy(self, password: str) -> None:
-        await self._run(self._verify, self._dummy, password)
+        await self._run(self._verify_dummy, password)
 
     async def _run(self, fn: Callable[..., T], *args: str) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -54,6 +55,11 @@ class Argon2PasswordHasher(PasswordHasher):
             return self._argon2.check_needs_rehash(stored.value)
         except InvalidHashError:
             return True
+
+    def _verify_dummy(self, password: str) -> bool:
+        if self._dummy is None:  # two threads racing here both make a valid dummy: harmless
+            self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
+        return self._verify(self._dummy, password)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:

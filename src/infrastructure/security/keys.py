@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,5 @@ def _dev_file(path: Path, make: Any) -> bytes:
         data = path.read_bytes()
         if data:
             return data
-        import time
-
         time.sleep(0.02)
     raise KeyConfigurationError(f"development key file {path} is empty")
