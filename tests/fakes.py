@@ -143,6 +143,9 @@ class InMemoryUsers:
     async def get(self, user_id: UUID) -> User | None:
         return copy.deepcopy(self._s.users.get(user_id))
 
+    async def get_profile(self, user_id: UUID) -> User | None:
+        return await self.get(user_id)
+
     async def get_by_email(self, email: Email) -> User | None:
         return next((copy.deepcopy(u) for u in self._s.users.values() if u.email == email), None)
 

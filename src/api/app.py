@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             fast_path = container.fast_path()
             if fast_path is not None:
                 await fast_path.close()
+            user_cache = container.user_cache()
+            if user_cache is not None:
+                await user_cache.close()
             await engine.dispose()
 
     app = FastAPIOffline(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,

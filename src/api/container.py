@@ -16,9 +16,10 @@ from application.sessions import EndSession, ListSessions, LogOutEverywhere
 from application.token_minting import AccessTokenMinter, TokenAudience
 from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.engine import create_engine
-from infrastructure.db.pg_fast import create_fast_path
+from infrastructure.db.pg_fast import asyncpg_dsn, create_fast_path
 from infrastructure.db.probe import DatabaseProbe
 from infrastructure.db.unit_of_work import SqlUnitOfWork
+from infrastructure.db.user_cache import UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
 from infrastructure.rate_limit import LimitsLoginRateLimiter
@@ -39,6 +40,13 @@ def _refresh_token_factory(settings: Settings, keyring: KeyRing) -> SecureRefres
     return SecureRefreshTokenFactory(successor_key=key)
 
 
+def _user_cache(settings: Settings) -> UserCache | None:
+    if settings.is_sqlite or settings.profile_cache_seconds == 0:
+        return None  # SQLite: no change notifications to invalidate by, and the read is local anyway
+    return UserCache(asyncpg_dsn(settings), ttl_seconds=settings.profile_cache_seconds,
+                     connect_timeout=settings.db_connect_timeout)
+
+
 def _smtp_config(settings: Settings) -> SmtpConfig:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
@@ -54,7 +62,8 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(Uuid4Generator)
     engine = providers.Singleton(create_engine, settings)
     fast_path = providers.Singleton(create_fast_path, settings)
-    unit_of_work = providers.Factory(SqlUnitOfWork, engine=engine, fast=fast_path)
+    user_cache = providers.Singleton(_user_cache, settings)
+    unit_of_work = providers.Factory(SqlUnitOfWork, engine=engine, fast=fast_path, user_cache=user_cache)
     database_probe = providers.Singleton(DatabaseProbe, engine, timeout_seconds=2.0)
     session_policy = providers.Singleton(lambda s: s.session_policy, settings)
     delivery_policy = providers.Singleton(lambda s: s.delivery_policy, settings)

@@ -1,4 +1,4 @@
-"""The Depends chain, written once: container → bearer token → verified claims → live session."""
+"""The Depends chain, written once: bearer token → verified claims → live session; the container."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from application.dto import ClientInfo
 from domain.errors import NotAuthenticated
 from domain.tokens import Principal
 
-# Gives Swagger UI its *Authorize* button (password flow against /auth/token) and extracts the token.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
-                                     description="Log in with your email as the username")
-
 
 async def _container(request: Request) -> Container:
     # async def on purpose: FastAPI runs a plain `def` dependency in its threadpool, and that hop
@@ -26,15 +22,28 @@ async def _container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(_container)]
 
 
-async def _principal(token: Annotated[str | None, Depends(oauth2_scheme)], c: ContainerDep) -> Principal:
-    # async def: verification is a few microseconds of CPU (and usually a cache hit); a threadpool
-    # hop would cost more than the work.
-    if not token:
-        raise NotAuthenticated("A bearer access token is required")
-    return await c.authenticate().execute(token)
+class BearerPrincipal(OAuth2PasswordBearer):
+    """The bearer token → verified claims → live session, as one dependency.
+
+    Being an OAuth2PasswordBearer, it gives Swagger UI its *Authorize* button (password flow against
+    /auth/token) and documents the security requirement of every route that uses it; resolving the
+    principal in the same call, instead of chaining scheme → container → principal, saves FastAPI
+    two dependency resolutions on every authenticated request (measured: `/users/me`, docs/PERFORMANCE.md).
+    async def: verification is a few microseconds of CPU (usually a cache hit); a threadpool hop
+    would cost more than the work.
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = await super().__call__(request)
+        if not token:
+            raise NotAuthenticated("A bearer access token is required")
+        container = cast(Container, request.app.state.container)
+        return await container.authenticate().execute(token)
 
 
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+bearer_principal = BearerPrincipal(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer",
+                                   description="Log in with your email as the username")
+CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 
 async def client_info(request: Request) -> ClientInfo:  # async def: no threadpool hop (see above)

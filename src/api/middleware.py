@@ -3,10 +3,12 @@ of defence that turns any unexpected exception into a 500 problem (logged, never
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -18,6 +20,25 @@ from infrastructure.db.errors import is_outage
 access_log = logging.getLogger("gatehouse.access")
 error_log = logging.getLogger("gatehouse.errors")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class _RequestIds:
+    """32 hex digits: a random per-process prefix and a counter. Unique across workers and hosts like a
+    uuid4, at a fraction of its cost on every request (uuid4 was ~2 % of `/users/me` in profiles)."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)  # a forked worker must not repeat its parent's ids
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_new_request_id = _RequestIds().next
 
 
 class GatehouseMiddleware:
@@ -74,7 +95,7 @@ class GatehouseMiddleware:
                 candidate: str = value.decode("latin-1")
                 if _REQUEST_ID.match(candidate):
                     return candidate
-        return uuid.uuid4().hex
+        return _new_request_id()
 
     def _declared_too_large(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:

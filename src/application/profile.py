@@ -21,7 +21,7 @@ class GetProfile:
 
     async def execute(self, principal: Principal) -> User:
         async with self._uow(autocommit=True) as uow:
-            user = await uow.users.get(principal.user_id)
+            user = await uow.users.get_profile(principal.user_id)
         if user is None:
             raise InvalidToken("The account of this token no longer exists")
         return user

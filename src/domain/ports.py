@@ -24,6 +24,9 @@ class IdGenerator(Protocol):
 
 class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> User | None: ...
+    async def get_profile(self, user_id: UUID) -> User | None:
+        """The account for display only: may come from a cache that drops a row as soon as it changes."""
+
     async def get_by_email(self, email: Email) -> User | None: ...
     async def add(self, user: User) -> None: ...  # raises EmailTaken
     async def update(self, user: User) -> None: ...

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
                                                    description="Key deriving grace-window successors")
     session_cache_seconds: float = Field(default=1.0, ge=0, le=1.0,
                                          description="How long a live-session check is reused")
+    profile_cache_seconds: float = Field(
+        default=5.0, ge=0, le=60,
+        description="Postgres: longest a worker reuses an account row it read (dropped at once on any change; 0: off)")
 
     # passwords
     argon2_time_cost: int = Field(default=2, ge=1, le=20)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import httpx
 import pytest
 
@@ -18,6 +21,7 @@ from tests.api.helpers import (
     register,
     unique_email,
 )
+from tests.conftest import AppFactory, client_for
 
 NEW_PASSWORD = "a brand new passphrase 42"
 
@@ -161,3 +165,37 @@ async def test_a_password_change_with_a_missing_field_is_422(client: httpx.Async
 
 async def test_changing_the_password_needs_a_bearer_token(client: httpx.AsyncClient) -> None:
     assert_problem(await _change(client, {}), 401, "not_authenticated")
+
+
+# --- several workers ---------------------------------------------------------------------------------
+
+async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        if await check():
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+
+
+async def test_a_change_made_through_one_worker_is_seen_by_the_others(app_factory: AppFactory) -> None:
+    # Two apps on one database stand for two workers. The cache lifetime is set far beyond the wait,
+    # so on Postgres only the change notification can explain the second worker seeing the change.
+    first, _ = await app_factory(profile_cache_seconds=60)
+    second, _ = await app_factory(profile_cache_seconds=60)
+    async with client_for(first) as a, client_for(second) as b:
+        me = await account(a)
+        headers = bearer(me.tokens["access_token"])
+        assert (await b.get("/users/me", headers=headers)).json()["full_name"] is None  # now cached in b
+        assert (await a.get("/users/me", headers=headers)).json()["full_name"] is None  # and in a
+
+        renamed = await a.patch("/users/me", json={"full_name": "Renamed Elsewhere"}, headers=headers)
+        assert renamed.status_code == 200, renamed.text
+        # The worker that made the change never answers with the old row again.
+        assert (await a.get("/users/me", headers=headers)).json()["full_name"] == "Renamed Elsewhere"
+
+        async def second_sees_it() -> bool:
+            return bool((await b.get("/users/me", headers=headers)).json()["full_name"] == "Renamed Elsewhere")
+
+        assert await _eventually(second_sees_it)

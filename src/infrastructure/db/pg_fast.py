@@ -44,8 +44,7 @@ SELECT * FROM rotated
 
 class PgFastPath:
     def __init__(self, settings: Settings) -> None:
-        url = make_url(settings.resolved_database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+        self._dsn = asyncpg_dsn(settings)
         self._settings = settings
         self._pool: asyncpg.Pool[Any] | None = None
         self._lock = asyncio.Lock()
@@ -86,6 +85,12 @@ class PgFastPath:
                     command_timeout=s.db_command_timeout, max_inactive_connection_lifetime=300,
                     server_settings={"application_name": "gatehouse-fast"}, reset=_keep_as_is)
             return self._pool
+
+
+def asyncpg_dsn(settings: Settings) -> str:
+    """The configured SQLAlchemy URL (postgresql+asyncpg://…) as a DSN asyncpg accepts."""
+    url = make_url(settings.resolved_database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 async def _keep_as_is(_conn: object) -> None:

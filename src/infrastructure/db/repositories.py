@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -22,6 +23,7 @@ from domain.user import Email, User
 from infrastructure.db import mappers
 from infrastructure.db.pg_fast import PgFastPath
 from infrastructure.db.tables import UTCDateTime, items, notifications, refresh_tokens, sessions, users
+from infrastructure.db.user_cache import UserCache
 
 MAX_NOTIFICATIONS_LISTED = 500
 
@@ -35,15 +37,23 @@ class Connection(Protocol):
 
 
 class SqlUserRepository(UserRepository):
-    def __init__(self, conn: Connection, fast: PgFastPath | None = None) -> None:
+    def __init__(self, conn: Connection, fast: PgFastPath | None = None, cache: UserCache | None = None,
+                 changed: Callable[[UUID], None] | None = None) -> None:
         self._conn = conn
         self._fast = fast
+        self._cache = cache
+        self._changed = changed  # told the id of every row this unit of work writes
 
     async def get(self, user_id: UUID) -> User | None:
         if self._fast is not None:
             return await self._fast.user(user_id)
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
         return mappers.user_from_row(row) if row else None
+
+    async def get_profile(self, user_id: UUID) -> User | None:
+        if self._cache is not None:
+            return await self._cache.get(user_id, self.get)
+        return await self.get(user_id)
 
     async def get_by_email(self, email: Email) -> User | None:
         if self._fast is not None:
@@ -61,6 +71,8 @@ class SqlUserRepository(UserRepository):
             raise EmailTaken("An account with this email already exists") from None
 
     async def update(self, user: User) -> None:
+        if self._changed is not None:
+            self._changed(user.id)
         await self._conn.execute(update(users).where(users.c.id == user.id).values(
             password_hash=user.password_hash.value, full_name=user.full_name, updated_at=user.updated_at))
 

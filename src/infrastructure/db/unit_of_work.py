@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
+from uuid import UUID
 
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,16 +20,20 @@ from infrastructure.db.repositories import (
     SqlSessionRepository,
     SqlUserRepository,
 )
+from infrastructure.db.user_cache import UserCache
 
 
 class SqlUnitOfWork(UnitOfWork):
     """A transaction on one pooled connection, opened on the first statement (a use case served
     entirely by the Postgres fast path in autocommit mode never checks one out)."""
 
-    def __init__(self, engine: AsyncEngine, fast: PgFastPath | None = None, *, autocommit: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, fast: PgFastPath | None = None, user_cache: UserCache | None = None,
+                 *, autocommit: bool = False) -> None:
         self._engine = engine
         self._autocommit = autocommit
         self._fast = fast if autocommit else None  # the fast path is single statements only
+        self._user_cache = user_cache
+        self._changed_users: set[UUID] = set()
         self._conn: AsyncConnection | None = None
 
     @property
@@ -55,7 +60,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         self._conn = None
-        self.users = SqlUserRepository(self, self._fast)
+        self._changed_users.clear()
+        self.users = SqlUserRepository(self, self._fast, self._user_cache, self._changed_users.add)
         self.sessions = SqlSessionRepository(self, self._fast)
         self.items = SqlItemRepository(self)
         self.notifications = SqlNotificationRepository(self)
@@ -70,9 +76,18 @@ class SqlUnitOfWork(UnitOfWork):
                 await conn.close()
             except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
                 pass
+        self._forget_changed_users()  # autocommit writes are committed already; a rollback changed nothing
         if exc is not None and not isinstance(exc, StorageUnavailable) and is_outage(exc):
             raise StorageUnavailable("The database is unavailable; try again shortly") from exc
 
     async def commit(self) -> None:
         if self._conn is not None and not self._autocommit:
             await self._conn.commit()
+        self._forget_changed_users()
+
+    def _forget_changed_users(self) -> None:
+        # Committed: this worker's cached copies go now (other workers hear it from the database).
+        if self._user_cache is not None:
+            for user_id in self._changed_users:
+                self._user_cache.forget(user_id)
+        self._changed_users.clear()
