@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import EmailTaken
@@ -160,3 +162,131 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
     a, b, c = await asyncio.gather(sweep(), sweep(), claim_each())
     everything = a + b + c
     assert sorted(everything) == sorted(ids)  # each one claimed, and by exactly one claimer
+
+
+# --- a login's writes held back and written in one statement (asyncpg fast path) -------------------
+
+def _fast(migrated_postgres: str) -> PgFastPath:
+    return PgFastPath(make_settings(Path("/unused"), migrated_postgres))
+
+
+def _login_rows(user: User) -> tuple[Session, Notification]:
+    now = _now()
+    session = Session.start(id=uuid.uuid4(), user_id=user.id, token=TokenDigest.of(uuid.uuid4().hex), now=now,
+                            policy=POLICY, user_agent="pytest", ip="127.0.0.1")
+    notification = Notification.queue(id=uuid.uuid4(), user_id=user.id, kind=NotificationKind.NEW_LOGIN,
+                                      message="New sign-in", now=now)
+    return session, notification
+
+
+async def _stored(engine: AsyncEngine, session: Session, notification: Notification) -> tuple[bool, bool, bool]:
+    async with SqlUnitOfWork(engine, autocommit=True) as uow:
+        by_id = await uow.sessions.get(session.id)
+        by_token = await uow.sessions.find_by_token(session.current_token)
+        listed = await uow.notifications.list_for_user(notification.user_id)
+    return by_id is not None, by_token is not None, any(n.id == notification.id for n in listed)
+
+
+def _count_checkouts(engine: AsyncEngine) -> list[int]:
+    checkouts = [0]
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.__setitem__(0, checkouts[0] + 1))
+    return checkouts
+
+
+async def test_a_logins_rows_are_written_together_at_commit_without_a_pooled_transaction(
+        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    session, notification = _login_rows(user)
+    fast = _fast(migrated_postgres)
+    checkouts = _count_checkouts(pg_engine)
+    try:
+        async with SqlUnitOfWork(pg_engine, fast) as uow:
+            await uow.sessions.add(session)
+            await uow.notifications.add(notification)
+            assert await _stored(pg_engine, session, notification) == (False, False, False)  # held back
+            checkouts[0] = 0
+            await uow.commit()
+        assert checkouts[0] == 0
+        assert await _stored(pg_engine, session, notification) == (True, True, True)
+    finally:
+        await fast.close()
+
+
+async def test_held_rows_without_a_commit_are_never_written(pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    session, notification = _login_rows(user)
+    fast = _fast(migrated_postgres)
+    try:
+        async with SqlUnitOfWork(pg_engine, fast) as uow:
+            await uow.sessions.add(session)
+            await uow.notifications.add(notification)
+        assert await _stored(pg_engine, session, notification) == (False, False, False)
+    finally:
+        await fast.close()
+
+
+async def test_held_rows_go_first_into_the_transaction_when_another_statement_runs(
+        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    session, notification = _login_rows(user)
+    fast = _fast(migrated_postgres)
+    try:
+        async with SqlUnitOfWork(pg_engine, fast) as uow:
+            await uow.sessions.add(session)
+            assert await uow.sessions.get(session.id) is not None  # visible inside its own transaction
+            await uow.notifications.add(notification)
+        assert await _stored(pg_engine, session, notification) == (False, False, False)  # rolled back
+        async with SqlUnitOfWork(pg_engine, fast) as uow:
+            await uow.sessions.add(session)
+            assert await uow.sessions.get(session.id) is not None
+            await uow.notifications.add(notification)
+            await uow.commit()
+        assert await _stored(pg_engine, session, notification) == (True, True, True)
+    finally:
+        await fast.close()
+
+
+async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    session, _ = _login_rows(user)
+    _, orphan = _login_rows(_user("nobody@example.com"))  # its user was never stored: a foreign key fails
+    fast = _fast(migrated_postgres)
+    try:
+        async with SqlUnitOfWork(pg_engine, fast) as uow:
+            await uow.sessions.add(session)
+            await uow.notifications.add(orphan)
+            with pytest.raises(asyncpg.ForeignKeyViolationError):
+                await uow.commit()
+        assert (await _stored(pg_engine, session, orphan))[:2] == (False, False)
+    finally:
+        await fast.close()
+
+
+async def test_concurrent_claims_on_the_fast_path_have_one_winner(
+        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    _, notification = _login_rows(user)
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.notifications.add(notification)
+        await uow.commit()
+    fast = _fast(migrated_postgres)
+
+    async def claim() -> Notification | None:
+        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+            now = _now()
+            return await uow.notifications.claim(notification.id, now, now + timedelta(minutes=1))
+
+    try:
+        claims = await asyncio.gather(*(claim() for _ in range(20)))
+        winners = [c for c in claims if c is not None]
+        assert len(winners) == 1
+        assert winners[0].attempts == 1
+        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+            assert await uow.notifications.recipient(notification.id) == user.email
+            await uow.notifications.mark_delivered(notification.id, _now())
+            assert await claim() is None  # delivered: nothing left to claim
+        async with SqlUnitOfWork(pg_engine, autocommit=True) as uow:
+            (stored,) = [n for n in await uow.notifications.list_for_user(user.id) if n.id == notification.id]
+        assert stored.status.value == "delivered"
+    finally:
+        await fast.close()

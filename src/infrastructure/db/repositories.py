@@ -36,6 +36,26 @@ class Connection(Protocol):
     async def execute(self, statement: Executable) -> Result[Any]: ...
 
 
+class InsertBatch(Protocol):
+    """Takes new rows to write later in one statement (see SqlUnitOfWork); False: write them now."""
+
+    def defer_session(self, session: Session) -> bool: ...
+    def defer_notification(self, notification: Notification) -> bool: ...
+
+
+def session_inserts(session: Session) -> tuple[Executable, Executable]:
+    return (insert(sessions).values(**mappers.session_values(session)),
+            insert(refresh_tokens).values(digest=session.current_token.value, session_id=session.id,
+                                          issued_at=session.created_at))
+
+
+def notification_insert(notification: Notification) -> Executable:
+    return insert(notifications).values(
+        id=notification.id, user_id=notification.user_id, kind=notification.kind.value,
+        message=notification.message, status=notification.status.value,
+        created_at=notification.created_at, attempts=0)
+
+
 class SqlUserRepository(UserRepository):
     def __init__(self, conn: Connection, fast: PgFastPath | None = None, cache: UserCache | None = None,
                  changed: Callable[[UUID], None] | None = None) -> None:
@@ -78,14 +98,16 @@ class SqlUserRepository(UserRepository):
 
 
 class SqlSessionRepository(SessionRepository):
-    def __init__(self, conn: Connection, fast: PgFastPath | None = None) -> None:
+    def __init__(self, conn: Connection, fast: PgFastPath | None = None, batch: InsertBatch | None = None) -> None:
         self._conn = conn
         self._fast = fast
+        self._batch = batch
 
     async def add(self, session: Session) -> None:
-        await self._conn.execute(insert(sessions).values(**mappers.session_values(session)))
-        await self._conn.execute(insert(refresh_tokens).values(
-            digest=session.current_token.value, session_id=session.id, issued_at=session.created_at))
+        if self._batch is not None and self._batch.defer_session(session):
+            return
+        for statement in session_inserts(session):
+            await self._conn.execute(statement)
 
     async def get(self, session_id: UUID) -> Session | None:
         row = (await self._conn.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
@@ -189,14 +211,15 @@ class SqlItemRepository(ItemRepository):
 
 
 class SqlNotificationRepository(NotificationRepository):
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, fast: PgFastPath | None = None, batch: InsertBatch | None = None) -> None:
         self._conn = conn
+        self._fast = fast  # the delivery bookkeeping: one statement each
+        self._batch = batch
 
     async def add(self, notification: Notification) -> None:
-        await self._conn.execute(insert(notifications).values(
-            id=notification.id, user_id=notification.user_id, kind=notification.kind.value,
-            message=notification.message, status=notification.status.value,
-            created_at=notification.created_at, attempts=0))
+        if self._batch is not None and self._batch.defer_notification(notification):
+            return
+        await self._conn.execute(notification_insert(notification))
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]:
         query = (select(notifications).where(notifications.c.user_id == user_id)
@@ -205,6 +228,8 @@ class SqlNotificationRepository(NotificationRepository):
         return [mappers.notification_from_row(r) for r in (await self._conn.execute(query)).mappings()]
 
     async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
+        if self._fast is not None:
+            return await self._fast.claim_notification(notification_id, now, lease_until)
         statement = (update(notifications)
                      .where(notifications.c.id == notification_id, self._claimable(now))
                      .values(claimed_until=lease_until, attempts=notifications.c.attempts + 1)
@@ -232,6 +257,9 @@ class SqlNotificationRepository(NotificationRepository):
                     or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until <= now))
 
     async def mark_delivered(self, notification_id: UUID, now: datetime) -> None:
+        if self._fast is not None:
+            await self._fast.mark_delivered(notification_id, now)
+            return
         await self._conn.execute(update(notifications).where(notifications.c.id == notification_id).values(
             status=NotificationStatus.DELIVERED.value, delivered_at=now, claimed_until=None, last_error=None))
 
@@ -242,6 +270,8 @@ class SqlNotificationRepository(NotificationRepository):
             status=status.value, last_error=error, claimed_until=None if final else retry_at))
 
     async def recipient(self, notification_id: UUID) -> Email | None:
+        if self._fast is not None:
+            return await self._fast.recipient(notification_id)
         query = (select(users.c.email).join(notifications, notifications.c.user_id == users.c.id)
                  .where(notifications.c.id == notification_id))
         email = (await self._conn.execute(query)).scalar_one_or_none()
