@@ -13,10 +13,14 @@ from domain.errors import NotAuthenticated
 from domain.tokens import Principal
 
 
+def container_of(request: Request) -> Container:
+    return cast(Container, request.app.state.container)
+
+
 async def _container(request: Request) -> Container:
     # async def on purpose: FastAPI runs a plain `def` dependency in its threadpool, and that hop
     # (two thread switches per request) costs far more than this attribute lookup.
-    return cast(Container, request.app.state.container)
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(_container)]
@@ -37,8 +41,7 @@ class BearerPrincipal(OAuth2PasswordBearer):
         token = await super().__call__(request)
         if not token:
             raise NotAuthenticated("A bearer access token is required")
-        container = cast(Container, request.app.state.container)
-        return await container.authenticate().execute(token)
+        return await container_of(request).authenticate().execute(token)
 
 
 bearer_principal = BearerPrincipal(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer",

@@ -17,9 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from domain.errors import InvalidToken
 from domain.tokens import AccessTokenClaims
+from infrastructure.security import argon2_hasher
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
+from infrastructure.security.common_passwords import ZxcvbnCommonPasswords, load_password_list
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyConfigurationError, KeyRing, load_keyring
+from infrastructure.utils.glibc_heap import glibc_heap
 from tests.conftest import make_settings
 
 ISSUER, AUDIENCE = "http://issuer.test", "gatehouse"
@@ -176,3 +179,43 @@ async def test_hashing_runs_off_the_event_loop() -> None:
     await task
     # had a hash blocked the loop, the ticker could not have run between the hashes' start and end
     assert ticks > 50
+
+
+# --- common passwords ----------------------------------------------------------------------------------
+
+def test_the_common_password_list_is_zxcvbns_without_importing_its_other_lists() -> None:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    assert load_password_list() == list(FREQUENCY_LISTS["passwords"])
+    assert len(load_password_list()) >= 30_000
+
+
+def test_common_passwords_are_refused_whatever_their_case() -> None:
+    common = ZxcvbnCommonPasswords()
+    assert common.is_common("password1")
+    assert common.is_common("PassWord1")
+    assert common.is_common("letmein")
+    assert not common.is_common("correct horse battery staple 42")
+    assert not common.is_common("password,dragon")  # two listed passwords are not one
+    assert not common.is_common("asswor")  # nor is a part of one
+    assert not common.is_common("")
+
+
+def _rss_mib() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@pytest.mark.skipif(glibc_heap is None, reason="handing heap memory back is glibc-specific")
+async def test_hashing_buffers_are_handed_back_once_hashing_goes_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(argon2_hasher, "IDLE_SECONDS_BEFORE_RELEASE", 0.1)
+    hasher = Argon2PasswordHasher(time_cost=1, memory_kib=19_456, parallelism=1, concurrency=2)
+    stored = await hasher.hash("a long enough passphrase")
+    for _ in range(3):
+        await asyncio.gather(*(hasher.verify(stored, "a long enough passphrase") for _ in range(4)))
+    busy = _rss_mib()
+    await asyncio.sleep(1.0)
+    idle = _rss_mib()
+    assert busy - idle > 19  # both threads' 19 MiB buffers (at least one and a half of them) went back
+    assert await hasher.verify(stored, "a long enough passphrase")  # and hashing works on afterwards
+    assert await hasher.verify(stored, "a long enough passphrase")

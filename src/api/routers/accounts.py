@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request, status
 from fastapi.responses import Response
 
-from api.deps import ContainerDep, CurrentPrincipal
+from api.deps import ContainerDep, CurrentPrincipal, container_of
 from api.notifications import delivery_task
 from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
 from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterRequest, UserOut
@@ -27,10 +27,11 @@ async def register(body: RegisterRequest, c: ContainerDep) -> UserOut:
 
 
 @router.get("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
-async def me(principal: CurrentPrincipal, c: ContainerDep) -> Response:
+async def me(principal: CurrentPrincipal, request: Request) -> Response:
     # The hottest authenticated route: serialised once here, instead of FastAPI validating the
-    # returned model against response_model and serialising it again (the schema still documents it).
-    user = _user_out(await c.get_profile().execute(principal))
+    # returned model against response_model and serialising it again (the schema still documents
+    # it); the container is taken from the request rather than as one more dependency to resolve.
+    user = _user_out(await container_of(request).get_profile().execute(principal))
     return Response(user.model_dump_json(), media_type="application/json")
 
 

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import aiosmtplib
-
 from domain.notifications import Notification
 from domain.ports import Notifier
 from domain.user import Email
@@ -36,6 +34,8 @@ class SmtpNotifier(Notifier):
         message["Message-ID"] = make_msgid(idstring=notification.id.hex, domain="gatehouse")
         message.set_content(notification.message)
         c = self._config
+        import aiosmtplib  # only processes that send mail load it
+
         await aiosmtplib.send(
             message, hostname=c.host, port=c.port, username=c.username, password=c.password,
             use_tls=c.tls == "tls", start_tls=c.tls == "starttls",
