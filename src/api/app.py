@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                   swagger_ui_parameters={"persistAuthorization": True})
     app.state.container = container
     install_error_handlers(app)
-    for module in (system, accounts, oauth, tokens, items, notifications):
+    # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
+    for module in (accounts, tokens, oauth, items, notifications, system):
         app.include_router(module.router)
     app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
                        access_log_enabled=access_log)

@@ -101,8 +101,10 @@ class Container(containers.DeclarativeContainer):
     log_out_everywhere = providers.Factory(LogOutEverywhere, unit_of_work.provider, session_activity, clock)
     list_sessions = providers.Factory(ListSessions, unit_of_work.provider, clock, session_policy)
     end_session = providers.Factory(EndSession, unit_of_work.provider, session_activity, clock, session_policy)
-    authenticate = providers.Factory(Authenticate, signer, session_activity, clock)
-    get_profile = providers.Factory(GetProfile, unit_of_work.provider)
+    # Built once: both run on nearly every request, hold no per-request state, and a Factory call
+    # per request showed in /users/me profiles.
+    authenticate = providers.Singleton(Authenticate, signer, session_activity, clock)
+    get_profile = providers.Singleton(GetProfile, unit_of_work.provider)
     update_profile = providers.Factory(UpdateProfile, unit_of_work.provider, clock)
     change_password = providers.Factory(ChangePassword, unit_of_work.provider, hasher, common_passwords,
                                         session_activity, clock, ids)

@@ -19,13 +19,6 @@ def _user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at)
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
-             responses={409: problem("Email already registered"), **VALIDATION, **UNAVAILABLE})
-async def register(body: RegisterRequest, c: ContainerDep) -> UserOut:
-    user = await c.register_user().execute(RegisterCommand(body.email, body.password, body.full_name))
-    return _user_out(user)
-
-
 @router.get("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
 async def me(principal: CurrentPrincipal, request: Request) -> Response:
     # The hottest authenticated route: serialised once here, instead of FastAPI validating the
@@ -33,6 +26,13 @@ async def me(principal: CurrentPrincipal, request: Request) -> Response:
     # it); the container is taken from the request rather than as one more dependency to resolve.
     user = _user_out(await container_of(request).get_profile().execute(principal))
     return Response(user.model_dump_json(), media_type="application/json")
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
+             responses={409: problem("Email already registered"), **VALIDATION, **UNAVAILABLE})
+async def register(body: RegisterRequest, c: ContainerDep) -> UserOut:
+    user = await c.register_user().execute(RegisterCommand(body.email, body.password, body.full_name))
+    return _user_out(user)
 
 
 @router.patch("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
