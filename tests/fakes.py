@@ -252,6 +252,11 @@ class InMemoryNotifications:
         self._s.leases[n.id] = lease_until
         return copy.deepcopy(n)
 
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
+                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+        claimed = await self.claim(notification_id, now, lease_until)
+        return None if claimed is None else (claimed, await self.recipient(notification_id))
+
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:
         stale = [n for n in self._s.notifications.values()

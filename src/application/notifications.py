@@ -10,6 +10,7 @@ from application.unit_of_work import UnitOfWorkFactory
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind
 from domain.ports import Clock, IdGenerator, Notifier
 from domain.tokens import Principal
+from domain.user import Email
 
 log = logging.getLogger("gatehouse.notifications")
 MAX_ERROR_LENGTH = 500
@@ -66,36 +67,36 @@ class DeliverNotifications:
                                                           now + self._policy.lease, batch)
             await uow.commit()
         for notification in claimed:
-            await self._attempt_and_retry(notification)
+            async with self._uow(autocommit=True) as uow:
+                recipient = await uow.notifications.recipient(notification.id)
+            await self._attempt_and_retry(notification, recipient)
         return len(claimed)
 
     async def _deliver_with_retries(self, notification_id: UUID) -> None:
-        notification = await self._claim(notification_id)
-        if notification is not None:
-            await self._attempt_and_retry(notification)
+        claimed = await self._claim(notification_id)
+        if claimed is not None:
+            await self._attempt_and_retry(*claimed)
 
-    async def _attempt_and_retry(self, notification: Notification) -> None:
+    async def _attempt_and_retry(self, notification: Notification, recipient: Email | None) -> None:
         while True:
-            delay = await self._attempt(notification)
+            delay = await self._attempt(notification, recipient)
             if delay is None:
                 return
             await asyncio.sleep(delay + 0.05)  # the lease set by the failure has passed by then
             claimed = await self._claim(notification.id)
             if claimed is None:
                 return
-            notification = claimed
+            notification, recipient = claimed
 
-    async def _claim(self, notification_id: UUID) -> Notification | None:
+    async def _claim(self, notification_id: UUID) -> tuple[Notification, Email | None] | None:
         now = self._clock.now()
         async with self._uow(autocommit=True) as uow:
-            notification = await uow.notifications.claim(notification_id, now, now + self._policy.lease)
+            claimed = await uow.notifications.claim_for_delivery(notification_id, now, now + self._policy.lease)
             await uow.commit()
-        return notification
+        return claimed
 
-    async def _attempt(self, notification: Notification) -> float | None:
+    async def _attempt(self, notification: Notification, recipient: Email | None) -> float | None:
         """One delivery attempt; the delay before the next one, or None when done."""
-        async with self._uow(autocommit=True) as uow:
-            recipient = await uow.notifications.recipient(notification.id)
         try:
             if recipient is None:
                 raise LookupError("recipient account no longer exists")

@@ -68,6 +68,10 @@ class NotificationRepository(Protocol):
     async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
         """Take one queued notification whose lease is free; None when someone else holds it or it is done."""
 
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
+                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+        """`claim`, together with the recipient's address (None: the account no longer exists)."""
+
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:
         """Take queued notifications left behind (older than `created_before`, lease free)."""

@@ -290,3 +290,30 @@ async def test_concurrent_claims_on_the_fast_path_have_one_winner(
         assert stored.status.value == "delivered"
     finally:
         await fast.close()
+
+
+@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
+async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
+        pg_engine: AsyncEngine, migrated_postgres: str, path: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    _, notification = _login_rows(user)
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.notifications.add(notification)
+        await uow.commit()
+    fast = _fast(migrated_postgres) if path != "core" else None
+
+    async def claim() -> tuple[Notification, Email | None] | None:
+        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+            now = _now()
+            return await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
+
+    try:
+        claims = [c for c in await asyncio.gather(*(claim() for _ in range(10))) if c is not None]
+        assert len(claims) == 1
+        claimed, recipient = claims[0]
+        assert claimed.id == notification.id
+        assert claimed.attempts == 1
+        assert recipient == user.email
+    finally:
+        if fast is not None:
+            await fast.close()

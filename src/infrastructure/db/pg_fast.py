@@ -54,6 +54,11 @@ UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
  WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2)
 RETURNING *
 """
+_CLAIM_FOR_DELIVERY = """
+UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
+ WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2)
+RETURNING *, (SELECT email FROM users WHERE users.id = notifications.user_id) AS recipient
+"""
 _RECIPIENT = "SELECT u.email FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1"
 _DELIVERED = """
 UPDATE notifications SET status = $2, delivered_at = $3, claimed_until = NULL, last_error = NULL WHERE id = $1
@@ -102,6 +107,14 @@ class PgFastPath:
                                  lease_until: datetime) -> Notification | None:
         row = await self._fetchrow(_CLAIM, notification_id, now, lease_until, NotificationStatus.QUEUED.value)
         return mappers.notification_from_row(row) if row else None
+
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
+                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+        row = await self._fetchrow(_CLAIM_FOR_DELIVERY, notification_id, now, lease_until,
+                                   NotificationStatus.QUEUED.value)
+        if row is None:
+            return None
+        return mappers.notification_from_row(row), Email(row["recipient"]) if row["recipient"] else None
 
     async def recipient(self, notification_id: UUID) -> Email | None:
         row = await self._fetchrow(_RECIPIENT, notification_id)

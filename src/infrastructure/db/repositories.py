@@ -237,6 +237,13 @@ class SqlNotificationRepository(NotificationRepository):
         row = (await self._conn.execute(statement)).mappings().first()
         return mappers.notification_from_row(row) if row else None
 
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
+                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+        if self._fast is not None:
+            return await self._fast.claim_for_delivery(notification_id, now, lease_until)
+        claimed = await self.claim(notification_id, now, lease_until)
+        return None if claimed is None else (claimed, await self.recipient(notification_id))
+
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:
         # SKIP LOCKED on Postgres lets several workers sweep at once without waiting on each other;
