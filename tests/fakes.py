@@ -234,7 +234,7 @@ class InMemoryNotifications:
 
     async def add(self, notification: Notification) -> None:
         self._s.notifications[notification.id] = copy.deepcopy(notification)
-        self._s.leases[notification.id] = None
+        self._s.leases[notification.id] = notification.claimed_until
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]:
         return sorted((copy.deepcopy(n) for n in self._s.notifications.values() if n.user_id == user_id),

@@ -94,9 +94,9 @@ class Container(containers.DeclarativeContainer):
     # use cases
     register_user = providers.Factory(RegisterUser, unit_of_work.provider, hasher, common_passwords, clock, ids)
     log_in = providers.Factory(LogIn, unit_of_work.provider, hasher, rate_limiter, minter,
-                               refresh_token_factory, clock, ids, session_policy)
+                               refresh_token_factory, clock, ids, session_policy, delivery_policy)
     refresh_tokens = providers.Factory(RefreshTokens, unit_of_work.provider, minter, refresh_token_factory,
-                                       session_activity, clock, ids, session_policy)
+                                       session_activity, clock, ids, session_policy, delivery_policy)
     log_out = providers.Factory(LogOut, unit_of_work.provider, signer, session_activity, clock)
     log_out_everywhere = providers.Factory(LogOutEverywhere, unit_of_work.provider, session_activity, clock)
     list_sessions = providers.Factory(ListSessions, unit_of_work.provider, clock, session_policy)
@@ -107,13 +107,13 @@ class Container(containers.DeclarativeContainer):
     get_profile = providers.Singleton(GetProfile, unit_of_work.provider)
     update_profile = providers.Factory(UpdateProfile, unit_of_work.provider, clock)
     change_password = providers.Factory(ChangePassword, unit_of_work.provider, hasher, common_passwords,
-                                        session_activity, clock, ids)
+                                        session_activity, clock, ids, delivery_policy)
     create_item = providers.Factory(CreateItem, unit_of_work.provider, clock, ids)
     list_items = providers.Factory(ListItems, unit_of_work.provider)
     get_item = providers.Factory(GetItem, unit_of_work.provider)
     update_item = providers.Factory(UpdateItem, unit_of_work.provider, clock)
     delete_item = providers.Factory(DeleteItem, unit_of_work.provider)
-    send_message = providers.Factory(SendMessage, unit_of_work.provider, clock, ids)
+    send_message = providers.Factory(SendMessage, unit_of_work.provider, clock, ids, delivery_policy)
     list_notifications = providers.Factory(ListNotifications, unit_of_work.provider)
     deliver_notifications = providers.Factory(DeliverNotifications, unit_of_work.provider, notifier, clock,
                                               delivery_policy)

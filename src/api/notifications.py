@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
-from uuid import UUID
 
 from starlette.requests import HTTPConnection
+
+from domain.notifications import Handoff
 
 if TYPE_CHECKING:
     from api.container import Container
@@ -16,14 +17,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse.notifications")
 
 
-def delivery_task(request: HTTPConnection) -> Callable[[tuple[UUID, ...]], Awaitable[None]]:
+def delivery_task(request: HTTPConnection) -> Callable[[tuple[Handoff, ...]], Awaitable[None]]:
     container = cast("Container", request.app.state.container)
 
-    async def deliver(notification_ids: tuple[UUID, ...]) -> None:
+    async def deliver(handoffs: tuple[Handoff, ...]) -> None:
         # Runs after the response went out: a slow or failing mail server never touches the request.
         # Anything left undelivered (even by a crash here) stays queued for the recovery sweep.
         try:
-            await container.deliver_notifications().execute(notification_ids)
+            await container.deliver_notifications().execute(handoffs)
         except Exception:
             log.exception("notification delivery task failed; the sweep will retry")
 

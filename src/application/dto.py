@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from uuid import UUID
 
+from domain.notifications import Handoff
 from domain.tokens import IssuedTokens
 
 
@@ -31,7 +31,7 @@ class LoginCommand:
 @dataclass(frozen=True, slots=True)
 class TokenResult:
     tokens: IssuedTokens
-    notifications: tuple[UUID, ...] = field(default=())
+    notifications: tuple[Handoff, ...] = field(default=())  # recorded and claimed; delivered after the response
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from application.dto import LoginCommand, TokenResult
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidCredentials, InvalidEmail, RateLimited
-from domain.notifications import Notification, NotificationKind, login_message
+from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, LoginRateLimiter, PasswordHasher, RefreshTokenFactory
 from domain.session import Session, SessionPolicy
 from domain.tokens import TokenDigest
@@ -16,8 +16,9 @@ class LogIn:
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: LoginRateLimiter,
                  minter: AccessTokenMinter, refresh_tokens: RefreshTokenFactory, clock: Clock,
-                 ids: IdGenerator, policy: SessionPolicy) -> None:
+                 ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
         self._uow = uow
+        self._delivery = delivery
         self._hasher = hasher
         self._limiter = limiter
         self._minter = minter
@@ -67,7 +68,7 @@ class LogIn:
                                           kind=NotificationKind.NEW_LOGIN,
                                           message=login_message(command.client.ip,
                                                                 command.client.user_agent),
-                                          now=now)
+                                          now=now, lease=self._delivery.lease)
         async with self._uow() as uow:
             await uow.sessions.add(session)
             if new_hash is not None:
@@ -75,4 +76,4 @@ class LogIn:
                 await uow.users.update(user)
             await uow.notifications.add(notification)
             await uow.commit()
-        return TokenResult(self._minter.mint(session, refresh_token, now), (notification.id,))
+        return TokenResult(self._minter.mint(session, refresh_token, now), (Handoff(notification, user.email),))

@@ -7,7 +7,7 @@ import logging
 from uuid import UUID
 
 from application.unit_of_work import UnitOfWorkFactory
-from domain.notifications import DeliveryPolicy, Notification, NotificationKind
+from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind
 from domain.ports import Clock, IdGenerator, Notifier
 from domain.tokens import Principal
 from domain.user import Email
@@ -17,15 +17,16 @@ MAX_ERROR_LENGTH = 500
 
 
 class SendMessage:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, delivery: DeliveryPolicy) -> None:
         self._uow = uow
+        self._delivery = delivery
         self._clock = clock
         self._ids = ids
 
     async def execute(self, principal: Principal, message: str) -> Notification:
         notification = Notification.queue(id=self._ids.new_id(), user_id=principal.user_id,
                                           kind=NotificationKind.MESSAGE, message=message,
-                                          now=self._clock.now())
+                                          now=self._clock.now(), lease=self._delivery.lease)
         async with self._uow() as uow:
             await uow.notifications.add(notification)
             await uow.commit()
@@ -55,9 +56,25 @@ class DeliverNotifications:
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, notification_ids: tuple[UUID, ...]) -> None:
-        for notification_id in notification_ids:
-            await self._deliver_with_retries(notification_id)
+    async def execute(self, handoffs: tuple[Handoff, ...]) -> None:
+        """Deliver notifications just recorded and claimed by their creator (Notification.queue with a
+        lease): no claim round trip, and no recipient lookup when the creator knew the address. A
+        handoff that arrives late, or was never claimed, is claimed here first: if someone else holds
+        or has delivered it, it is left to them."""
+        for handoff in handoffs:
+            notification = handoff.notification
+            fresh = notification.created_at + self._policy.handoff_window > self._clock.now()
+            if notification.claimed_until is not None and fresh:
+                recipient = handoff.recipient or await self._recipient(notification.id)
+                await self._attempt_and_retry(notification, recipient)
+            else:
+                claimed = await self._claim(notification.id)
+                if claimed is not None:
+                    await self._attempt_and_retry(*claimed)
+
+    async def _recipient(self, notification_id: UUID) -> Email | None:
+        async with self._uow(autocommit=True) as uow:
+            return await uow.notifications.recipient(notification_id)
 
     async def recover(self, batch: int = 50) -> int:
         """Claim and deliver notifications left queued (e.g. by a process that died). Returns the count."""
@@ -67,15 +84,8 @@ class DeliverNotifications:
                                                           now + self._policy.lease, batch)
             await uow.commit()
         for notification in claimed:
-            async with self._uow(autocommit=True) as uow:
-                recipient = await uow.notifications.recipient(notification.id)
-            await self._attempt_and_retry(notification, recipient)
+            await self._attempt_and_retry(notification, await self._recipient(notification.id))
         return len(claimed)
-
-    async def _deliver_with_retries(self, notification_id: UUID) -> None:
-        claimed = await self._claim(notification_id)
-        if claimed is not None:
-            await self._attempt_and_retry(*claimed)
 
     async def _attempt_and_retry(self, notification: Notification, recipient: Email | None) -> None:
         while True:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from application.dto import ChangePasswordCommand
 from application.passwords import check_password_policy
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidToken, WrongCurrentPassword
-from domain.notifications import CREDENTIALS_CHANGED_TEXT, Notification, NotificationKind
+from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Handoff, Notification, NotificationKind
 from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
 from domain.session import RevocationReason
 from domain.tokens import Principal
@@ -47,15 +45,16 @@ class ChangePassword:
     """Change the password; every other session of the user ends, the caller's stays."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-                 activity: SessionActivity, clock: Clock, ids: IdGenerator) -> None:
+                 activity: SessionActivity, clock: Clock, ids: IdGenerator, delivery: DeliveryPolicy) -> None:
         self._uow = uow
+        self._delivery = delivery
         self._hasher = hasher
         self._common = common
         self._activity = activity
         self._clock = clock
         self._ids = ids
 
-    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> tuple[UUID, ...]:
+    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> tuple[Handoff, ...]:
         check_password_policy(command.new_password, self._common, field="new_password")
         async with self._uow(autocommit=True) as uow:
             user = await uow.users.get(principal.user_id)
@@ -67,7 +66,7 @@ class ChangePassword:
         now = self._clock.now()
         notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
                                           kind=NotificationKind.PASSWORD_CHANGED,
-                                          message=CREDENTIALS_CHANGED_TEXT, now=now)
+                                          message=CREDENTIALS_CHANGED_TEXT, now=now, lease=self._delivery.lease)
         async with self._uow() as uow:
             user.change_password_hash(new_hash, now)
             await uow.users.update(user)
@@ -76,4 +75,4 @@ class ChangePassword:
             await uow.notifications.add(notification)
             await uow.commit()
         self._activity.forget(ended)
-        return (notification.id,)
+        return (Handoff(notification, user.email),)

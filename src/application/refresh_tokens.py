@@ -6,7 +6,7 @@ from application.dto import TokenResult
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import InvalidRefreshToken
-from domain.notifications import REUSE_MESSAGE, Notification, NotificationKind
+from domain.notifications import REUSE_MESSAGE, DeliveryPolicy, Handoff, Notification, NotificationKind
 from domain.ports import Clock, IdGenerator, RefreshTokenFactory, SessionActivity
 from domain.session import Presented, RevocationReason, Session, SessionPolicy
 from domain.tokens import TokenDigest
@@ -19,8 +19,9 @@ class RefreshTokens:
 
     def __init__(self, uow: UnitOfWorkFactory, minter: AccessTokenMinter,
                  refresh_tokens: RefreshTokenFactory, activity: SessionActivity, clock: Clock,
-                 ids: IdGenerator, policy: SessionPolicy) -> None:
+                 ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
         self._uow = uow
+        self._delivery = delivery
         self._minter = minter
         self._refresh_tokens = refresh_tokens
         self._activity = activity
@@ -65,10 +66,10 @@ class RefreshTokens:
             return  # someone else ended it first and told the user
         notification = Notification.queue(id=self._ids.new_id(), user_id=session.user_id,
                                           kind=NotificationKind.REFRESH_TOKEN_REUSE,
-                                          message=REUSE_MESSAGE, now=now)
+                                          message=REUSE_MESSAGE, now=now, lease=self._delivery.lease)
         await uow.notifications.add(notification)
         await uow.commit()  # the revocation must persist even though the request fails
         self._activity.forget([session.id])
         error = InvalidRefreshToken()
-        error.pending_notifications = (notification.id,)
+        error.pending_notifications = (Handoff(notification),)
         raise error

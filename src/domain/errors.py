@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-from uuid import UUID
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from domain.notifications import Handoff
 
 
 class DomainError(Exception):
@@ -14,7 +16,7 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         # Notifications recorded (and committed) on the way to this error; delivered after the response.
-        self.pending_notifications: tuple[UUID, ...] = ()
+        self.pending_notifications: tuple[Handoff, ...] = ()
 
 
 class EmailTaken(DomainError):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from domain.user import Email
+
 MAX_MESSAGE_LENGTH = 2000
 
 
@@ -39,6 +41,9 @@ class DeliveryPolicy:
     backoff_base: timedelta = timedelta(seconds=1)
     lease: timedelta = timedelta(seconds=60)
     stale_after: timedelta = timedelta(seconds=30)
+    # A creator delivers the notification it recorded (already claimed) without claiming it again only
+    # this soon after recording it; later, it claims it like anyone else would.
+    handoff_window: timedelta = timedelta(seconds=1)
 
     def backoff(self, attempt: int) -> timedelta:
         factor: int = 2 ** max(0, attempt - 1)
@@ -56,18 +61,33 @@ class Notification:
     delivered_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    claimed_until: datetime | None = None
 
     @classmethod
     def queue(cls, *, id: UUID, user_id: UUID, kind: NotificationKind, message: str,
-              now: datetime) -> Notification:
+              now: datetime, lease: timedelta | None = None) -> Notification:
+        """A new notification. With a `lease` it is recorded already claimed by its creator (its first
+        attempt under way): the worker that records it delivers it right after the response without
+        claiming it again; should that worker die, the recovery sweep takes it once the lease is over."""
         if not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
             raise ValueError(f"message must be 1 to {MAX_MESSAGE_LENGTH} characters, not blank")
         return cls(id=id, user_id=user_id, kind=kind, message=message,
-                   status=NotificationStatus.QUEUED, created_at=now)
+                   status=NotificationStatus.QUEUED, created_at=now,
+                   attempts=1 if lease is not None else 0,
+                   claimed_until=now + lease if lease is not None else None)
 
     @property
     def subject(self) -> str:
         return SUBJECTS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A notification its creator claimed, handed to delivery after the response, with the recipient's
+    address when the creator knows it (None: delivery looks it up)."""
+
+    notification: Notification
+    recipient: Email | None = None
 
 
 def login_message(ip: str | None, user_agent: str | None) -> str:

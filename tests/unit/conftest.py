@@ -85,11 +85,11 @@ class Gatehouse:
 
     def log_in(self) -> LogIn:
         return LogIn(self.uow, self.hasher, self.limiter, self.minter, self.refresh_factory, self.clock,
-                     self.ids, self.policy)
+                     self.ids, self.policy, self.delivery)
 
     def refresh_tokens(self) -> RefreshTokens:
         return RefreshTokens(self.uow, self.minter, self.refresh_factory, self.activity, self.clock,
-                             self.ids, self.policy)
+                             self.ids, self.policy, self.delivery)
 
     def log_out(self) -> LogOut:
         return LogOut(self.uow, self.signer, self.activity, self.clock)
@@ -113,7 +113,8 @@ class Gatehouse:
         return UpdateProfile(self.uow, self.clock)
 
     def change_password(self) -> ChangePassword:
-        return ChangePassword(self.uow, self.hasher, self.common, self.activity, self.clock, self.ids)
+        return ChangePassword(self.uow, self.hasher, self.common, self.activity, self.clock, self.ids,
+                              self.delivery)
 
     def create_item(self) -> CreateItem:
         return CreateItem(self.uow, self.clock, self.ids)
@@ -131,7 +132,7 @@ class Gatehouse:
         return DeleteItem(self.uow)
 
     def send_message(self) -> SendMessage:
-        return SendMessage(self.uow, self.clock, self.ids)
+        return SendMessage(self.uow, self.clock, self.ids, self.delivery)
 
     def list_notifications(self) -> ListNotifications:
         return ListNotifications(self.uow)

@@ -173,7 +173,9 @@ async def test_changing_my_password_queues_a_password_changed_notification(gateh
     pending = await change(gatehouse, caller)
 
     [notification] = gatehouse.notifications(NotificationKind.PASSWORD_CHANGED)
-    assert pending == (notification.id,)
+    assert [h.notification.id for h in pending] == [notification.id]
+    assert pending[0].recipient is not None  # the creator knew the address: no lookup at delivery
+    assert notification.attempts == 1  # claimed by its creator when recorded
     assert notification.status is NotificationStatus.QUEUED
     assert notification.message == CREDENTIALS_CHANGED_TEXT
     assert notification.user_id == next(iter(gatehouse.store.users.values())).id

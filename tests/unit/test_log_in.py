@@ -71,7 +71,9 @@ async def test_logging_in_queues_a_new_login_notification_for_delivery_after_the
 
     [notification] = registered.notifications(NotificationKind.NEW_LOGIN)
     user = next(iter(registered.store.users.values()))
-    assert result.notifications == (notification.id,)
+    assert [h.notification.id for h in result.notifications] == [notification.id]
+    assert result.notifications[0].recipient == user.email
+    assert notification.attempts == 1  # claimed by its creator when recorded
     assert notification.user_id == user.id
     assert notification.status is NotificationStatus.QUEUED
     assert IP in notification.message

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.notifications import DeliveryPolicy, Notification, NotificationKind, NotificationStatus
+from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind, NotificationStatus
 from domain.tokens import Principal
 from domain.user import Email
 from tests.fakes import T0, FakeNotifier
@@ -72,16 +72,16 @@ async def test_listing_notifications_shows_only_mine_newest_first(gatehouse: Gat
 
 async def test_delivering_sends_the_notification_to_the_users_email(gatehouse: Gatehouse, alice: Principal) -> None:
     notification = await send(gatehouse, alice)
-    gatehouse.clock.advance(seconds=2)
+    gatehouse.clock.advance(milliseconds=300)
 
-    await gatehouse.deliver_notifications().execute((notification.id,))
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))
 
     [(sent, recipient)] = gatehouse.notifier.sent
     assert sent.id == notification.id
     assert recipient == Email("alice@example.com")
     record = stored(gatehouse, notification)
     assert record.status is NotificationStatus.DELIVERED
-    assert record.delivered_at == T0 + timedelta(seconds=2)
+    assert record.delivered_at == T0 + timedelta(milliseconds=300)
     assert record.attempts == 1
     assert record.last_error is None
 
@@ -91,7 +91,7 @@ async def test_a_failed_attempt_is_retried_after_a_backoff_and_then_delivered(
     gatehouse.notifier.fail_times = 1
     notification = await send(gatehouse, alice)
 
-    await gatehouse.deliver_notifications().execute((notification.id,))
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))
 
     record = stored(gatehouse, notification)
     assert record.status is NotificationStatus.DELIVERED
@@ -106,7 +106,7 @@ async def test_delivery_gives_up_after_the_maximum_attempts_and_keeps_the_reason
     gatehouse.notifier.fail_times = 10
     notification = await send(gatehouse, alice)
 
-    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=3)).execute((notification.id,))
+    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=3)).execute((Handoff(notification),))
 
     record = stored(gatehouse, notification)
     assert record.status is NotificationStatus.FAILED
@@ -122,7 +122,7 @@ async def test_a_failed_notification_is_never_retried_by_recovery(
         gatehouse: Gatehouse, alice: Principal, sleeps: list[float]) -> None:
     gatehouse.notifier.fail_times = 3
     notification = await send(gatehouse, alice)
-    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=3)).execute((notification.id,))
+    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=3)).execute((Handoff(notification),))
     gatehouse.clock.advance(hours=1)
 
     assert await gatehouse.deliver_notifications().recover() == 0
@@ -136,7 +136,7 @@ async def test_a_notification_whose_recipient_is_gone_fails_with_the_reason(
     notification = await send(gatehouse, alice)
     gatehouse.store.users.clear()
 
-    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=1)).execute((notification.id,))
+    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=1)).execute((Handoff(notification),))
 
     record = stored(gatehouse, notification)
     assert record.status is NotificationStatus.FAILED
@@ -153,7 +153,7 @@ async def test_an_overlong_failure_reason_is_cut_to_a_bounded_length(
     gatehouse.notifier = Chatty()
     notification = await send(gatehouse, alice)
 
-    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=1)).execute((notification.id,))
+    await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=1)).execute((Handoff(notification),))
 
     last_error = stored(gatehouse, notification).last_error
     assert last_error is not None
@@ -161,27 +161,50 @@ async def test_an_overlong_failure_reason_is_cut_to_a_bounded_length(
     assert len(last_error) == 500
 
 
-async def test_delivering_an_already_delivered_notification_again_sends_nothing(
-        gatehouse: Gatehouse, alice: Principal) -> None:
+async def test_a_handoff_is_delivered_without_claiming_it_again(gatehouse: Gatehouse, alice: Principal) -> None:
+    notification = await send(gatehouse, alice)
+    assert stored(gatehouse, notification).attempts == 1  # claimed when it was recorded
+
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))
+
+    assert stored(gatehouse, notification).attempts == 1
+    assert stored(gatehouse, notification).status is NotificationStatus.DELIVERED
+
+
+async def test_a_late_handoff_is_claimed_first_and_so_never_sent_twice(gatehouse: Gatehouse, alice: Principal) -> None:
     notification = await send(gatehouse, alice)
     deliver = gatehouse.deliver_notifications()
-    await deliver.execute((notification.id,))
+    await deliver.execute((Handoff(notification),))
+    gatehouse.clock.advance(seconds=2)  # past the handoff window: the creator's claim is not trusted
 
-    await deliver.execute((notification.id,))
+    await deliver.execute((Handoff(notification),))
 
     assert len(gatehouse.notifier.sent) == 1
     assert stored(gatehouse, notification).attempts == 1
 
 
+async def test_a_late_handoff_still_under_its_creators_lease_is_left_to_the_sweep(
+        gatehouse: Gatehouse, alice: Principal) -> None:
+    notification = await send(gatehouse, alice)
+    gatehouse.clock.advance(seconds=2)
+
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))  # cannot claim it: held
+
+    assert gatehouse.notifier.sent == []
+    gatehouse.clock.advance(minutes=2)
+    assert await gatehouse.deliver_notifications().recover() == 1
+    assert len(gatehouse.notifier.sent) == 1
+
+
 async def test_delivering_several_notifications_sends_each_once(gatehouse: Gatehouse, alice: Principal) -> None:
     notifications = [await send(gatehouse, alice, f"message {n}") for n in range(3)]
 
-    await gatehouse.deliver_notifications().execute(tuple(n.id for n in notifications))
+    await gatehouse.deliver_notifications().execute(tuple(Handoff(n) for n in notifications))
 
     assert [sent.message for sent, _ in gatehouse.notifier.sent] == ["message 0", "message 1", "message 2"]
 
 
-async def test_a_login_notification_is_delivered_from_the_ids_the_login_returned(gatehouse: Gatehouse) -> None:
+async def test_a_login_notification_is_delivered_from_the_handoff_the_login_returned(gatehouse: Gatehouse) -> None:
     await gatehouse.sign_up()
     result = await gatehouse.sign_in()
 
@@ -195,8 +218,8 @@ async def test_a_login_notification_is_delivered_from_the_ids_the_login_returned
 
 
 async def test_recovery_delivers_notifications_left_queued(gatehouse: Gatehouse, alice: Principal) -> None:
-    notification = await send(gatehouse, alice)
-    gatehouse.clock.advance(seconds=31)
+    notification = await send(gatehouse, alice)  # its creator died before delivering it
+    gatehouse.clock.advance(seconds=61)  # its claim (the 60 s lease) has run out
 
     assert await gatehouse.deliver_notifications().recover() == 1
 
@@ -219,19 +242,20 @@ async def test_recovery_never_delivers_a_notification_twice(gatehouse: Gatehouse
     delivered = await send(gatehouse, alice, "already delivered")
     left_behind = await send(gatehouse, alice, "left behind")
     deliver = gatehouse.deliver_notifications()
-    await deliver.execute((delivered.id,))
+    await deliver.execute((Handoff(delivered),))
     gatehouse.clock.advance(minutes=5)
 
     assert await deliver.recover() == 1
     assert await deliver.recover() == 0
-    await deliver.execute((delivered.id, left_behind.id))
+    gatehouse.clock.advance(seconds=2)
+    await deliver.execute((Handoff(delivered), Handoff(left_behind)))  # late handoffs: claimed first
 
     assert sorted(sent.message for sent, _ in gatehouse.notifier.sent) == ["already delivered", "left behind"]
 
 
 async def test_recovery_skips_a_notification_another_worker_holds(gatehouse: Gatehouse, alice: Principal) -> None:
     notification = await send(gatehouse, alice)
-    gatehouse.clock.advance(seconds=31)
+    gatehouse.clock.advance(seconds=61)  # its creator's claim ran out; another worker claims it
     now = gatehouse.clock.now()
     claimed = await gatehouse.uow().notifications.claim(notification.id, now, now + timedelta(seconds=60))
     assert claimed is not None

@@ -139,7 +139,7 @@ async def test_reuse_queues_one_security_notification_named_on_the_error(gatehou
         await refresh(gatehouse, login.tokens.refresh_token)
 
     [notification] = gatehouse.notifications(NotificationKind.REFRESH_TOKEN_REUSE)
-    assert caught.value.pending_notifications == (notification.id,)
+    assert [h.notification.id for h in caught.value.pending_notifications] == [notification.id]
     assert notification.user_id == gatehouse.session(login.tokens.session_id).user_id
     assert notification.status is NotificationStatus.QUEUED
     assert notification.message == REUSE_MESSAGE
@@ -239,7 +239,7 @@ async def test_a_retry_after_the_grace_window_is_reuse() -> None:
 
     assert gatehouse.session(login.tokens.session_id).revoked_reason == "refresh_token_reuse"
     [notification] = gatehouse.notifications(NotificationKind.REFRESH_TOKEN_REUSE)
-    assert caught.value.pending_notifications == (notification.id,)
+    assert [h.notification.id for h in caught.value.pending_notifications] == [notification.id]
 
 
 async def test_a_token_older_than_the_previous_one_is_reuse_inside_the_grace_window() -> None:

@@ -6,6 +6,7 @@ from api.deps import ContainerDep, CurrentPrincipal
 from api.notifications import delivery_task
 from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION
 from api.schemas.items import MessageCreate, NotificationOut, NotificationQueued
+from domain.notifications import Handoff
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 async def send_message(body: MessageCreate, principal: CurrentPrincipal, c: ContainerDep, request: Request,
                        background: BackgroundTasks) -> NotificationQueued:
     notification = await c.send_message().execute(principal, body.message)
-    background.add_task(delivery_task(request), (notification.id,))
+    background.add_task(delivery_task(request), (Handoff(notification),))
     return NotificationQueued(id=notification.id, status=notification.status.value)
 
 

@@ -51,4 +51,5 @@ def notification_from_row(row: RowMapping) -> Notification:
         id=row["id"], user_id=row["user_id"], kind=NotificationKind(row["kind"]), message=row["message"],
         status=NotificationStatus(row["status"]), created_at=row["created_at"],
         delivered_at=row["delivered_at"], attempts=row["attempts"], last_error=row["last_error"],
+        claimed_until=row["claimed_until"],
     )

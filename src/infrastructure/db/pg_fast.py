@@ -47,8 +47,8 @@ _SESSION_COLUMNS = ("id", "user_id", "created_at", "last_used_at", "absolute_exp
                     "previous_token", "rotated_at", "revoked_at", "revoked_reason", "user_agent", "ip")
 _INSERT_SESSION = f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES ({{}})"  # noqa: S608 - constants
 _INSERT_HISTORY = "INSERT INTO refresh_tokens (digest, session_id, issued_at) VALUES ({})"
-_INSERT_NOTIFICATION = ("INSERT INTO notifications (id, user_id, kind, message, status, created_at, attempts) "
-                        "VALUES ({}, 0)")
+_INSERT_NOTIFICATION = ("INSERT INTO notifications (id, user_id, kind, message, status, created_at, attempts, "
+                        "claimed_until) VALUES ({})")
 _CLAIM = """
 UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
  WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2)
@@ -98,7 +98,7 @@ class PgFastPath:
             writes.append((_INSERT_HISTORY, (session.current_token.value, session.id, session.created_at)))
         for n in notifications:
             writes.append((_INSERT_NOTIFICATION, (n.id, n.user_id, n.kind.value, n.message, n.status.value,
-                                                  n.created_at)))
+                                                  n.created_at, n.attempts, n.claimed_until)))
         if writes:
             query, args = _one_statement(writes)
             await self._execute(query, *args)

@@ -53,7 +53,8 @@ def notification_insert(notification: Notification) -> Executable:
     return insert(notifications).values(
         id=notification.id, user_id=notification.user_id, kind=notification.kind.value,
         message=notification.message, status=notification.status.value,
-        created_at=notification.created_at, attempts=0)
+        created_at=notification.created_at, attempts=notification.attempts,
+        claimed_until=notification.claimed_until)
 
 
 class SqlUserRepository(UserRepository):
