@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+import pytest_asyncio
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -166,8 +168,11 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
 
 # --- a login's writes held back and written in one statement (asyncpg fast path) -------------------
 
-def _fast(migrated_postgres: str) -> PgFastPath:
-    return PgFastPath(make_settings(Path("/unused"), migrated_postgres))
+@pytest_asyncio.fixture(loop_scope="session")
+async def fast(migrated_postgres: str) -> AsyncIterator[PgFastPath]:
+    fast_path = PgFastPath(make_settings(Path("/unused"), migrated_postgres))
+    yield fast_path
+    await fast_path.close()
 
 
 def _login_rows(user: User) -> tuple[Session, Notification]:
@@ -194,126 +199,102 @@ def _count_checkouts(engine: AsyncEngine) -> list[int]:
 
 
 async def test_a_logins_rows_are_written_together_at_commit_without_a_pooled_transaction(
-        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
-    fast = _fast(migrated_postgres)
     checkouts = _count_checkouts(pg_engine)
-    try:
-        async with SqlUnitOfWork(pg_engine, fast) as uow:
-            await uow.sessions.add(session)
-            await uow.notifications.add(notification)
-            assert await _stored(pg_engine, session, notification) == (False, False, False)  # held back
-            checkouts[0] = 0
-            await uow.commit()
-        assert checkouts[0] == 0
-        assert await _stored(pg_engine, session, notification) == (True, True, True)
-    finally:
-        await fast.close()
+    async with SqlUnitOfWork(pg_engine, fast) as uow:
+        await uow.sessions.add(session)
+        await uow.notifications.add(notification)
+        assert await _stored(pg_engine, session, notification) == (False, False, False)  # held back
+        checkouts[0] = 0
+        await uow.commit()
+    assert checkouts[0] == 0
+    assert await _stored(pg_engine, session, notification) == (True, True, True)
 
 
-async def test_held_rows_without_a_commit_are_never_written(pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+async def test_held_rows_without_a_commit_are_never_written(pg_engine: AsyncEngine, fast: PgFastPath) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
-    fast = _fast(migrated_postgres)
-    try:
-        async with SqlUnitOfWork(pg_engine, fast) as uow:
-            await uow.sessions.add(session)
-            await uow.notifications.add(notification)
-        assert await _stored(pg_engine, session, notification) == (False, False, False)
-    finally:
-        await fast.close()
+    async with SqlUnitOfWork(pg_engine, fast) as uow:
+        await uow.sessions.add(session)
+        await uow.notifications.add(notification)
+    assert await _stored(pg_engine, session, notification) == (False, False, False)
 
 
 async def test_held_rows_go_first_into_the_transaction_when_another_statement_runs(
-        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
-    fast = _fast(migrated_postgres)
-    try:
-        async with SqlUnitOfWork(pg_engine, fast) as uow:
-            await uow.sessions.add(session)
-            assert await uow.sessions.get(session.id) is not None  # visible inside its own transaction
-            await uow.notifications.add(notification)
-        assert await _stored(pg_engine, session, notification) == (False, False, False)  # rolled back
-        async with SqlUnitOfWork(pg_engine, fast) as uow:
-            await uow.sessions.add(session)
-            assert await uow.sessions.get(session.id) is not None
-            await uow.notifications.add(notification)
-            await uow.commit()
-        assert await _stored(pg_engine, session, notification) == (True, True, True)
-    finally:
-        await fast.close()
+    async with SqlUnitOfWork(pg_engine, fast) as uow:
+        await uow.sessions.add(session)
+        assert await uow.sessions.get(session.id) is not None  # visible inside its own transaction
+        await uow.notifications.add(notification)
+    assert await _stored(pg_engine, session, notification) == (False, False, False)  # rolled back
+    async with SqlUnitOfWork(pg_engine, fast) as uow:
+        await uow.sessions.add(session)
+        assert await uow.sessions.get(session.id) is not None
+        await uow.notifications.add(notification)
+        await uow.commit()
+    assert await _stored(pg_engine, session, notification) == (True, True, True)
 
 
-async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, fast: PgFastPath) -> None:
     user, _ = await _seed_session(pg_engine)
     session, _ = _login_rows(user)
     _, orphan = _login_rows(_user("nobody@example.com"))  # its user was never stored: a foreign key fails
-    fast = _fast(migrated_postgres)
-    try:
-        async with SqlUnitOfWork(pg_engine, fast) as uow:
-            await uow.sessions.add(session)
-            await uow.notifications.add(orphan)
-            with pytest.raises(asyncpg.ForeignKeyViolationError):
-                await uow.commit()
-        assert (await _stored(pg_engine, session, orphan))[:2] == (False, False)
-    finally:
-        await fast.close()
+    async with SqlUnitOfWork(pg_engine, fast) as uow:
+        await uow.sessions.add(session)
+        await uow.notifications.add(orphan)
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await uow.commit()
+    assert (await _stored(pg_engine, session, orphan))[:2] == (False, False)
 
 
 async def test_concurrent_claims_on_the_fast_path_have_one_winner(
-        pg_engine: AsyncEngine, migrated_postgres: str) -> None:
+        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
     user, _ = await _seed_session(pg_engine)
     _, notification = _login_rows(user)
     async with SqlUnitOfWork(pg_engine) as uow:
         await uow.notifications.add(notification)
         await uow.commit()
-    fast = _fast(migrated_postgres)
 
     async def claim() -> Notification | None:
         async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
             now = _now()
             return await uow.notifications.claim(notification.id, now, now + timedelta(minutes=1))
 
-    try:
-        claims = await asyncio.gather(*(claim() for _ in range(20)))
-        winners = [c for c in claims if c is not None]
-        assert len(winners) == 1
-        assert winners[0].attempts == 1
-        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
-            assert await uow.notifications.recipient(notification.id) == user.email
-            await uow.notifications.mark_delivered(notification.id, _now())
-            assert await claim() is None  # delivered: nothing left to claim
-        async with SqlUnitOfWork(pg_engine, autocommit=True) as uow:
-            (stored,) = [n for n in await uow.notifications.list_for_user(user.id) if n.id == notification.id]
-        assert stored.status.value == "delivered"
-    finally:
-        await fast.close()
+    claims = await asyncio.gather(*(claim() for _ in range(20)))
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1
+    assert winners[0].attempts == 1
+    async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+        assert await uow.notifications.recipient(notification.id) == user.email
+        await uow.notifications.mark_delivered(notification.id, _now())
+        assert await claim() is None  # delivered: nothing left to claim
+    async with SqlUnitOfWork(pg_engine, autocommit=True) as uow:
+        (stored,) = [n for n in await uow.notifications.list_for_user(user.id) if n.id == notification.id]
+    assert stored.status.value == "delivered"
 
 
 @pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
 async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
-        pg_engine: AsyncEngine, migrated_postgres: str, path: str) -> None:
+        pg_engine: AsyncEngine, fast: PgFastPath, path: str) -> None:
     user, _ = await _seed_session(pg_engine)
     _, notification = _login_rows(user)
     async with SqlUnitOfWork(pg_engine) as uow:
         await uow.notifications.add(notification)
         await uow.commit()
-    fast = _fast(migrated_postgres) if path != "core" else None
+    fast_path = fast if path != "core" else None
 
     async def claim() -> tuple[Notification, Email | None] | None:
-        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+        async with SqlUnitOfWork(pg_engine, fast_path, autocommit=True) as uow:
             now = _now()
             return await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
 
-    try:
-        claims = [c for c in await asyncio.gather(*(claim() for _ in range(10))) if c is not None]
-        assert len(claims) == 1
-        claimed, recipient = claims[0]
-        assert claimed.id == notification.id
-        assert claimed.attempts == 1
-        assert recipient == user.email
-    finally:
-        if fast is not None:
-            await fast.close()
+    claims = [c for c in await asyncio.gather(*(claim() for _ in range(10))) if c is not None]
+    assert len(claims) == 1
+    claimed, recipient = claims[0]
+    assert claimed.id == notification.id
+    assert claimed.attempts == 1
+    assert recipient == user.email
