@@ -252,8 +252,13 @@ class InMemoryNotifications:
         self._s.leases[n.id] = lease_until
         return copy.deepcopy(n)
 
-    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
-                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
+                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+        n = self._s.notifications.get(notification_id)
+        if (n is not None and held_until is not None and n.status is NotificationStatus.QUEUED
+                and self._s.leases.get(n.id) == held_until):
+            self._s.leases[n.id] = lease_until
+            return copy.deepcopy(n), await self.recipient(notification_id)
         claimed = await self.claim(notification_id, now, lease_until)
         return None if claimed is None else (claimed, await self.recipient(notification_id))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from uuid import UUID
 
 from application.unit_of_work import UnitOfWorkFactory
@@ -59,8 +60,9 @@ class DeliverNotifications:
     async def execute(self, handoffs: tuple[Handoff, ...]) -> None:
         """Deliver notifications just recorded and claimed by their creator (Notification.queue with a
         lease): no claim round trip, and no recipient lookup when the creator knew the address. A
-        handoff that arrives late, or was never claimed, is claimed here first: if someone else holds
-        or has delivered it, it is left to them."""
+        handoff that arrives late (its lease partly used up) renews its creator's claim first, and one
+        that was never claimed is claimed: if someone else has taken or delivered it meanwhile, it is
+        left to them, so it is never sent twice."""
         for handoff in handoffs:
             notification = handoff.notification
             fresh = notification.created_at + self._policy.handoff_window > self._clock.now()
@@ -68,7 +70,7 @@ class DeliverNotifications:
                 recipient = handoff.recipient or await self._recipient(notification.id)
                 await self._attempt_and_retry(notification, recipient)
             else:
-                claimed = await self._claim(notification.id)
+                claimed = await self._claim(notification.id, held_until=notification.claimed_until)
                 if claimed is not None:
                     await self._attempt_and_retry(*claimed)
 
@@ -98,10 +100,12 @@ class DeliverNotifications:
                 return
             notification, recipient = claimed
 
-    async def _claim(self, notification_id: UUID) -> tuple[Notification, Email | None] | None:
+    async def _claim(self, notification_id: UUID,
+                     held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
         now = self._clock.now()
         async with self._uow(autocommit=True) as uow:
-            claimed = await uow.notifications.claim_for_delivery(notification_id, now, now + self._policy.lease)
+            claimed = await uow.notifications.claim_for_delivery(notification_id, now, now + self._policy.lease,
+                                                                 held_until)
             await uow.commit()
         return claimed
 

@@ -68,9 +68,12 @@ class NotificationRepository(Protocol):
     async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
         """Take one queued notification whose lease is free; None when someone else holds it or it is done."""
 
-    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
-                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
-        """`claim`, together with the recipient's address (None: the account no longer exists)."""
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
+                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+        """`claim`, together with the recipient's address (None: the account no longer exists).
+
+        With `held_until`, the caller's own claim (the lease it holds ends exactly then) is renewed
+        instead, without counting another attempt."""
 
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:

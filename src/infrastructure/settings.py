@@ -115,9 +115,11 @@ class Settings(BaseSettings):
         if self.jwt_algorithm == "HS256" and self.jwt_secret is not None \
                 and len(self.jwt_secret.get_secret_value().encode()) < 32:
             raise ValueError("GATEHOUSE_JWT_SECRET must be at least 32 bytes for HS256")
-        if self.notify_lease_seconds <= self.smtp_timeout_seconds:
-            raise ValueError("GATEHOUSE_NOTIFY_LEASE_SECONDS must exceed GATEHOUSE_SMTP_TIMEOUT_SECONDS, or a "
-                             "slow delivery could be claimed and sent twice")
+        if self.notify_lease_seconds < self.smtp_timeout_seconds + 2:
+            # A delivery starts up to ~1 s (the hand-off window) into its lease and may take the whole
+            # SMTP timeout; the lease must outlast both, or another worker could claim it and send twice.
+            raise ValueError("GATEHOUSE_NOTIFY_LEASE_SECONDS must be at least GATEHOUSE_SMTP_TIMEOUT_SECONDS + 2, "
+                             "or a slow delivery could be claimed and sent twice")
         return self
 
     @property

@@ -109,9 +109,9 @@ async def test_a_refusing_mail_server_leaves_the_notification_failed_with_the_re
 
 async def test_a_notification_left_queued_by_a_dead_process_is_delivered_after_restart(
         app_factory: AppFactory, tmp_path: Any) -> None:
-    # First process: records the notification (claimed by it for 1.5 s), then "dies" before its
+    # First process: records the notification (claimed by it for 3 s), then "dies" before its
     # background task runs.
-    first, first_container = await app_factory(notify_lease_seconds=1.5, smtp_timeout_seconds=1)
+    first, first_container = await app_factory(notify_lease_seconds=3, smtp_timeout_seconds=1)
     async with client_for(first) as client:
         alice = await account(client)
         principal = await first_container.authenticate().execute(alice.tokens["access_token"])
@@ -120,7 +120,7 @@ async def test_a_notification_left_queued_by_a_dead_process_is_delivered_after_r
     # Second process on the same database: its sweep picks the orphan up once that claim has run out.
     second, _ = await app_factory(notify_stale_after_seconds=0, notify_sweep_interval_seconds=0.2)
     async with client_for(second) as client:
-        for _ in range(100):
+        for _ in range(200):
             if (await _statuses(client, alice.auth)).get(str(orphan.id)) == "delivered":
                 break
             await asyncio.sleep(0.05)

@@ -298,3 +298,31 @@ async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
     assert claimed.id == notification.id
     assert claimed.attempts == 1
     assert recipient == user.email
+
+
+@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
+async def test_a_creator_renews_its_own_claim_and_no_one_else_can(
+        pg_engine: AsyncEngine, fast: PgFastPath, path: str) -> None:
+    user, _ = await _seed_session(pg_engine)
+    now = _now()
+    notification = Notification.queue(id=uuid.uuid4(), user_id=user.id, kind=NotificationKind.MESSAGE,
+                                       message="hi", now=now, lease=timedelta(seconds=30))
+    async with SqlUnitOfWork(pg_engine) as uow:
+        await uow.notifications.add(notification)
+        await uow.commit()
+    fast_path = fast if path != "core" else None
+    assert notification.claimed_until is not None
+
+    async def claim(held_until: datetime | None) -> tuple[Notification, Email | None] | None:
+        async with SqlUnitOfWork(pg_engine, fast_path, autocommit=True) as uow:
+            later = _now()
+            return await uow.notifications.claim_for_delivery(notification.id, later, later + timedelta(minutes=1),
+                                                              held_until)
+
+    assert await claim(None) is None  # held by its creator
+    assert await claim(notification.claimed_until - timedelta(microseconds=1)) is None  # not that claim
+    renewed = await claim(notification.claimed_until)
+    assert renewed is not None
+    assert renewed[0].attempts == 1  # the same attempt, on a fresh lease
+    assert renewed[1] == user.email
+    assert await claim(notification.claimed_until) is None  # the old lease is no longer the one held

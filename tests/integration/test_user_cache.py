@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -97,7 +98,9 @@ async def test_any_committed_update_or_delete_drops_the_row(pg_engine: AsyncEngi
     assert await _eventually(gone)
 
 
-async def test_a_write_through_this_worker_is_dropped_at_commit(pg_engine: AsyncEngine, cache: UserCache) -> None:
+async def test_a_write_through_this_worker_is_dropped_at_commit(
+        pg_engine: AsyncEngine, cache: UserCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "_on_notification", lambda *_: None)  # only the unit of work can drop it
     user = await _add_user(pg_engine, "Old Name")
     load = CountingLoader(pg_engine)
     await cache.get(user.id, load)
@@ -159,3 +162,21 @@ async def test_a_cache_that_cannot_listen_keeps_nothing(pg_engine: AsyncEngine) 
         assert not deaf.listening()
     finally:
         await deaf.close()
+
+
+async def test_without_the_trigger_nothing_is_cached(pg_engine: AsyncEngine) -> None:
+    user = await _add_user(pg_engine, "Unmigrated")
+    load = CountingLoader(pg_engine)
+    await _operator_sql(pg_engine, "DROP TRIGGER users_changed ON users")  # as if 0002 never ran
+    try:
+        unmigrated = UserCache(_dsn(pg_engine), ttl_seconds=60, connect_timeout=5)
+        try:
+            for _ in range(3):
+                await unmigrated.get(user.id, load)
+            assert load.loads == 3
+            assert not unmigrated.listening()
+        finally:
+            await unmigrated.close()
+    finally:
+        await _operator_sql(pg_engine, "CREATE TRIGGER users_changed AFTER UPDATE OR DELETE ON users "
+                                       "FOR EACH ROW EXECUTE FUNCTION gatehouse_user_changed()")

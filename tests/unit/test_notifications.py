@@ -183,17 +183,28 @@ async def test_a_late_handoff_is_claimed_first_and_so_never_sent_twice(gatehouse
     assert stored(gatehouse, notification).attempts == 1
 
 
-async def test_a_late_handoff_still_under_its_creators_lease_is_left_to_the_sweep(
+async def test_a_late_handoff_renews_its_creators_claim_and_is_delivered_at_once(
         gatehouse: Gatehouse, alice: Principal) -> None:
     notification = await send(gatehouse, alice)
-    gatehouse.clock.advance(seconds=2)
+    gatehouse.clock.advance(seconds=2)  # past the handoff window, still under the creator's lease
 
-    await gatehouse.deliver_notifications().execute((Handoff(notification),))  # cannot claim it: held
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))
+
+    assert len(gatehouse.notifier.sent) == 1
+    assert stored(gatehouse, notification).attempts == 1  # a renewed claim is not another attempt
+    assert stored(gatehouse, notification).status is NotificationStatus.DELIVERED
+
+
+async def test_a_late_handoff_whose_claim_someone_else_took_is_left_to_them(
+        gatehouse: Gatehouse, alice: Principal) -> None:
+    notification = await send(gatehouse, alice)
+    gatehouse.clock.advance(seconds=61)  # the creator's lease ran out ...
+    now = gatehouse.clock.now()
+    assert await gatehouse.uow().notifications.claim(notification.id, now, now + timedelta(seconds=60))  # ... taken
+
+    await gatehouse.deliver_notifications().execute((Handoff(notification),))
 
     assert gatehouse.notifier.sent == []
-    gatehouse.clock.advance(minutes=2)
-    assert await gatehouse.deliver_notifications().recover() == 1
-    assert len(gatehouse.notifier.sent) == 1
 
 
 async def test_delivering_several_notifications_sends_each_once(gatehouse: Gatehouse, alice: Principal) -> None:

@@ -55,8 +55,8 @@ UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
 RETURNING *
 """
 _CLAIM_FOR_DELIVERY = """
-UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
- WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2)
+UPDATE notifications SET claimed_until = $3, attempts = attempts + CASE WHEN claimed_until = $5 THEN 0 ELSE 1 END
+ WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_until = $5)
 RETURNING *, (SELECT email FROM users WHERE users.id = notifications.user_id) AS recipient
 """
 _RECIPIENT = "SELECT u.email FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1"
@@ -108,10 +108,11 @@ class PgFastPath:
         row = await self._fetchrow(_CLAIM, notification_id, now, lease_until, NotificationStatus.QUEUED.value)
         return mappers.notification_from_row(row) if row else None
 
-    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
-                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
+                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+        # $5 NULL: "= $5" is never true, so only a free claim is taken (and counted)
         row = await self._fetchrow(_CLAIM_FOR_DELIVERY, notification_id, now, lease_until,
-                                   NotificationStatus.QUEUED.value)
+                                   NotificationStatus.QUEUED.value, held_until)
         if row is None:
             return None
         return mappers.notification_from_row(row), Email(row["recipient"]) if row["recipient"] else None

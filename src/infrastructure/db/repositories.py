@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.exc import IntegrityError
@@ -238,12 +238,23 @@ class SqlNotificationRepository(NotificationRepository):
         row = (await self._conn.execute(statement)).mappings().first()
         return mappers.notification_from_row(row) if row else None
 
-    async def claim_for_delivery(self, notification_id: UUID, now: datetime,
-                                 lease_until: datetime) -> tuple[Notification, Email | None] | None:
+    async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
+                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
         if self._fast is not None:
-            return await self._fast.claim_for_delivery(notification_id, now, lease_until)
-        claimed = await self.claim(notification_id, now, lease_until)
-        return None if claimed is None else (claimed, await self.recipient(notification_id))
+            return await self._fast.claim_for_delivery(notification_id, now, lease_until, held_until)
+        free = self._claimable(now)
+        attempts = notifications.c.attempts + 1
+        if held_until is not None:  # or the caller's own claim: renewed, not another attempt
+            mine = and_(notifications.c.status == NotificationStatus.QUEUED.value,
+                        notifications.c.claimed_until == literal(held_until, UTCDateTime))
+            free = or_(free, mine)
+            attempts = notifications.c.attempts + case((mine, 0), else_=1)
+        statement = (update(notifications).where(notifications.c.id == notification_id, free)
+                     .values(claimed_until=lease_until, attempts=attempts).returning(*notifications.c))
+        row = (await self._conn.execute(statement)).mappings().first()
+        if row is None:
+            return None
+        return mappers.notification_from_row(row), await self.recipient(notification_id)
 
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:

@@ -120,9 +120,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         if self._conn is None and self._batch_writer is not None and (self._held_sessions or self._held_notifications):
-            held_sessions, self._held_sessions = self._held_sessions, []
-            held_notifications, self._held_notifications = self._held_notifications, []
-            await self._batch_writer.insert(held_sessions, held_notifications)
+            await self._batch_writer.insert(self._held_sessions, self._held_notifications)
+            self._held_sessions, self._held_notifications = [], []  # only once written
         if self._conn is not None and not self._autocommit:
             await self._conn.commit()
         self._forget_changed_users()

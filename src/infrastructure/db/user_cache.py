@@ -5,14 +5,18 @@ Each worker keeps the rows it read for at most `ttl` seconds and listens on a de
 connection for `gatehouse_user_changed`, which a trigger (migration 0002) sends for every UPDATE or
 DELETE of a `users` row when its transaction commits, whoever made it. On receipt the row is dropped,
 so a change made through one worker is seen by the others as soon as the notification arrives
-(normally well under a millisecond after the commit, before the writer has even answered its client);
-a change made through this worker is dropped here at commit by the unit of work itself.
+(normally well under a millisecond after the commit; a read that reaches another worker in that
+moment can still see the old row); a change made through this worker is dropped here at commit by
+the unit of work itself.
 
-The cache only answers while the listening connection is up: when it is lost (database restart,
-network), everything cached is dropped and reads go to the database until it is back (retried at most
-once a second). A row read concurrently with an invalidation is not stored (generation check), so a
-load that started before a change cannot put the old row back. `ttl` bounds what a silently dead
-connection could cost. Rows are handed out as copies: nothing a caller does changes the cache.
+The cache only answers while the listening connection is up and the trigger exists (a database not
+yet migrated to 0002 gets no caching, and an error in the log): when the connection is lost
+(database restart, network), everything cached is dropped and reads go to the database until it is
+back (retried at most once a second, by one request at a time; the others read uncached meanwhile).
+A row read concurrently with an invalidation is not stored (generation check), so a load that started
+before a change cannot put the old row back. `ttl` bounds what a silently dead (half-open) connection
+could cost. At most _LIMIT rows are kept. Rows are handed out as copies: nothing a caller does
+changes the cache.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ import asyncpg
 from domain.user import User
 
 CHANNEL = "gatehouse_user_changed"  # the trigger of migration 0002
-_LIMIT = 50_000
+_LIMIT = 10_000  # ~0.5 KiB a row: at most a few MiB per worker
 _RETRY_SECONDS = 1.0
+_TRIGGER_EXISTS = """
+SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_changed' AND tgrelid = to_regclass('users'))
+"""
 log = logging.getLogger("gatehouse.cache")
 
 
@@ -84,19 +91,29 @@ class UserCache:
     async def _ensure_listening(self) -> bool:
         if self.listening():
             return True
-        if time.monotonic() < self._retry_at:
-            return False
+        if time.monotonic() < self._retry_at or self._lock.locked():
+            return False  # one request (re)connects; the others read uncached meanwhile
         async with self._lock:
             if self.listening():
                 return True
+            if time.monotonic() < self._retry_at:
+                return False
             self.forget_all()
+            conn = None
             try:
                 conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout,
                                              server_settings={"application_name": "gatehouse-listen"})
+                if not await conn.fetchval(_TRIGGER_EXISTS):
+                    log.error("account cache off: the users_changed trigger is missing (run `gatehouse migrate`)")
+                    self._retry_at = time.monotonic() + 60
+                    await conn.close()
+                    return False
                 await conn.add_listener(CHANNEL, self._on_notification)
             except Exception as exc:  # the database is down: serve uncached until it is back
                 self._retry_at = time.monotonic() + _RETRY_SECONDS
                 log.warning("account cache off: cannot listen for changes (%s)", type(exc).__name__)
+                if conn is not None:
+                    conn.terminate()
                 return False
             conn.add_termination_listener(self._on_lost)
             self._listener = conn

@@ -18,7 +18,6 @@ class LogFileNotifier(Notifier):
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = anyio.Lock()
-        self._directory_made = False
 
     async def deliver(self, notification: Notification, recipient: Email) -> None:
         line = json.dumps({
@@ -31,9 +30,7 @@ class LogFileNotifier(Notifier):
             await anyio.to_thread.run_sync(self._append, line)
 
     def _append(self, line: str) -> None:
-        if not self._directory_made:  # once per process, not a syscall per line
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._directory_made = True
+        self._path.parent.mkdir(parents=True, exist_ok=True)
         # O_APPEND: one write per line, so lines from several worker processes never interleave.
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
