@@ -23,11 +23,11 @@ def create_app() -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.get("/users/me")
-    async def me():  # no return annotation: no response model, just the JSON encoding
+    async def me():  # type: ignore[no-untyped-def]  # unannotated: no response model, just JSON
         return USER
 
     @app.get("/health")
-    async def health():
+    async def health():  # type: ignore[no-untyped-def]  # unannotated: no response model
         return {"status": "ok"}
 
     return app

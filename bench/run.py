@@ -378,9 +378,9 @@ class Row:
     rss: str = NA
 
 
-def median(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+def median(values: list[float | None] | list[float]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
 
 
 def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -1138,12 +1138,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def preflight() -> None:
-    missing = [name for name in ("wrk",) if shutil.which(name) is None]
-    if missing:
+    if shutil.which("wrk") is None:
+        install_wrk()
+    if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (Debian: apt-get update && apt-get install -y wrk)")
     for tool in ("uvicorn", "gatehouse"):
         if not (BIN / tool).exists():
             raise BenchError(f"{BIN / tool} is missing: run `python3 tasks.py bench` (it installs the venv)")
+
+
+def install_wrk() -> None:
+    """A fresh Debian machine has no wrk: install the distribution's package when we may (root, apt)."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    log("wrk is missing: installing Debian's package (apt-get install -y wrk)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+    def apt_get(*args: str) -> None:
+        subprocess.run(["apt-get", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=600, check=False)
+
+    apt_get("install", "-y", "-q", "wrk")
+    if shutil.which("wrk") is None:  # stale package lists on a new machine
+        apt_get("update", "-q")
+        apt_get("install", "-y", "-q", "wrk")
 
 
 def main(argv: list[str]) -> int:
