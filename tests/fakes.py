@@ -244,7 +244,7 @@ class InMemoryNotifications:
         lease = self._s.leases.get(n.id)
         return n.status is NotificationStatus.QUEUED and (lease is None or lease <= now)
 
-    async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
+    async def _claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
         n = self._s.notifications.get(notification_id)
         if n is None or not self._claimable(n, now):
             return None
@@ -259,14 +259,14 @@ class InMemoryNotifications:
                 and self._s.leases.get(n.id) == held_until):
             self._s.leases[n.id] = lease_until
             return copy.deepcopy(n), await self.recipient(notification_id)
-        claimed = await self.claim(notification_id, now, lease_until)
+        claimed = await self._claim(notification_id, now, lease_until)
         return None if claimed is None else (claimed, await self.recipient(notification_id))
 
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:
         stale = [n for n in self._s.notifications.values()
                  if n.created_at < created_before and self._claimable(n, now)][:limit]
-        return [c for n in stale if (c := await self.claim(n.id, now, lease_until)) is not None]
+        return [c for n in stale if (c := await self._claim(n.id, now, lease_until)) is not None]
 
     async def mark_delivered(self, notification_id: UUID, now: datetime) -> None:
         n = self._s.notifications[notification_id]

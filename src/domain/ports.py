@@ -65,12 +65,10 @@ class ItemRepository(Protocol):
 class NotificationRepository(Protocol):
     async def add(self, notification: Notification) -> None: ...
     async def list_for_user(self, user_id: UUID) -> list[Notification]: ...
-    async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
-        """Take one queued notification whose lease is free; None when someone else holds it or it is done."""
-
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
                                  held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
-        """`claim`, together with the recipient's address (None: the account no longer exists).
+        """Take one queued notification whose lease is free, with the recipient's address (None: the
+        account no longer exists); None when someone else holds it or it is done.
 
         With `held_until`, the caller's own claim (the lease it holds ends exactly then) is renewed
         instead, without counting another attempt."""

@@ -156,7 +156,7 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
         for notification_id in ids:
             async with SqlUnitOfWork(pg_engine) as uow:
                 now = _now()
-                if await uow.notifications.claim(notification_id, now, now + timedelta(minutes=1)):
+                if await uow.notifications.claim_for_delivery(notification_id, now, now + timedelta(minutes=1)):
                     won.append(notification_id)
                 await uow.commit()
         return won
@@ -262,7 +262,8 @@ async def test_concurrent_claims_on_the_fast_path_have_one_winner(
     async def claim() -> Notification | None:
         async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
             now = _now()
-            return await uow.notifications.claim(notification.id, now, now + timedelta(minutes=1))
+            claimed = await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
+        return claimed[0] if claimed else None
 
     claims = await asyncio.gather(*(claim() for _ in range(20)))
     winners = [c for c in claims if c is not None]

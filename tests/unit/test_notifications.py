@@ -200,7 +200,8 @@ async def test_a_late_handoff_whose_claim_someone_else_took_is_left_to_them(
     notification = await send(gatehouse, alice)
     gatehouse.clock.advance(seconds=61)  # the creator's lease ran out ...
     now = gatehouse.clock.now()
-    assert await gatehouse.uow().notifications.claim(notification.id, now, now + timedelta(seconds=60))  # ... taken
+    taken = await gatehouse.uow().notifications.claim_for_delivery(notification.id, now, now + timedelta(seconds=60))
+    assert taken is not None  # ... and another worker took it
 
     await gatehouse.deliver_notifications().execute((Handoff(notification),))
 
@@ -268,7 +269,7 @@ async def test_recovery_skips_a_notification_another_worker_holds(gatehouse: Gat
     notification = await send(gatehouse, alice)
     gatehouse.clock.advance(seconds=61)  # its creator's claim ran out; another worker claims it
     now = gatehouse.clock.now()
-    claimed = await gatehouse.uow().notifications.claim(notification.id, now, now + timedelta(seconds=60))
+    claimed = await gatehouse.uow().notifications.claim_for_delivery(notification.id, now, now + timedelta(seconds=60))
     assert claimed is not None
 
     assert await gatehouse.deliver_notifications().recover() == 0

@@ -49,11 +49,6 @@ _INSERT_SESSION = f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES 
 _INSERT_HISTORY = "INSERT INTO refresh_tokens (digest, session_id, issued_at) VALUES ({})"
 _INSERT_NOTIFICATION = ("INSERT INTO notifications (id, user_id, kind, message, status, created_at, attempts, "
                         "claimed_until) VALUES ({})")
-_CLAIM = """
-UPDATE notifications SET claimed_until = $3, attempts = attempts + 1
- WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2)
-RETURNING *
-"""
 _CLAIM_FOR_DELIVERY = """
 UPDATE notifications SET claimed_until = $3, attempts = attempts + CASE WHEN claimed_until = $5 THEN 0 ELSE 1 END
  WHERE id = $1 AND status = $4 AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_until = $5)
@@ -102,11 +97,6 @@ class PgFastPath:
         if writes:
             query, args = _one_statement(writes)
             await self._execute(query, *args)
-
-    async def claim_notification(self, notification_id: UUID, now: datetime,
-                                 lease_until: datetime) -> Notification | None:
-        row = await self._fetchrow(_CLAIM, notification_id, now, lease_until, NotificationStatus.QUEUED.value)
-        return mappers.notification_from_row(row) if row else None
 
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
                                  held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:

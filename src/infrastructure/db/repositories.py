@@ -228,16 +228,6 @@ class SqlNotificationRepository(NotificationRepository):
                  .limit(MAX_NOTIFICATIONS_LISTED))
         return [mappers.notification_from_row(r) for r in (await self._conn.execute(query)).mappings()]
 
-    async def claim(self, notification_id: UUID, now: datetime, lease_until: datetime) -> Notification | None:
-        if self._fast is not None:
-            return await self._fast.claim_notification(notification_id, now, lease_until)
-        statement = (update(notifications)
-                     .where(notifications.c.id == notification_id, self._claimable(now))
-                     .values(claimed_until=lease_until, attempts=notifications.c.attempts + 1)
-                     .returning(*notifications.c))
-        row = (await self._conn.execute(statement)).mappings().first()
-        return mappers.notification_from_row(row) if row else None
-
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
                                  held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
         if self._fast is not None:
