@@ -65,7 +65,7 @@ def check(_: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "run.py"), *args], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "bench.run", *args], cwd=ROOT)
 
 
 TASKS = {"run": run, "test": test, "check": check, "bench": bench}
