@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     return str(request.getfixturevalue("migrated_postgres"))
 
 
-AppFactory = Callable[..., Any]
+AppFactory = Callable[..., Awaitable[tuple[FastAPI, Container]]]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

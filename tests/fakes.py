@@ -5,15 +5,31 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from application.unit_of_work import DeliveryQueue, UnitOfWork
 from domain.errors import EmailTaken, InvalidToken
 from domain.items import Item, Page
-from domain.notifications import Notification, NotificationStatus
+from domain.notifications import Handoff, Notification, NotificationStatus
+from domain.ports import (
+    AccessTokenSigner,
+    Clock,
+    CommonPasswords,
+    IdGenerator,
+    ItemRepository,
+    LoginRateLimiter,
+    NotificationRepository,
+    Notifier,
+    PasswordHasher,
+    RefreshTokenFactory,
+    SessionActivity,
+    SessionRepository,
+    UserRepository,
+)
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -21,7 +37,7 @@ from domain.user import Email, PasswordHash, User
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-class FakeClock:
+class FakeClock(Clock):
     def __init__(self, now: datetime = T0) -> None:
         self._now = now
 
@@ -32,7 +48,7 @@ class FakeClock:
         self._now += timedelta(**delta)
 
 
-class SequentialIds:
+class SequentialIds(IdGenerator):
     def __init__(self) -> None:
         self._counter = itertools.count(1)
 
@@ -40,7 +56,7 @@ class SequentialIds:
         return UUID(int=next(self._counter), version=4)
 
 
-class FakeHasher:
+class FakeHasher(PasswordHasher):
     """Reversible 'hash' marking the parameters used, so rehash-on-login can be tested."""
 
     def __init__(self, version: str = "v1") -> None:
@@ -60,7 +76,7 @@ class FakeHasher:
         return stored.value.split("$", 2)[1] != self.version
 
 
-class FakeCommonPasswords:
+class FakeCommonPasswords(CommonPasswords):
     def __init__(self, *common: str) -> None:
         self._common = {p.lower() for p in (common or ("password123", "qwertyuiop"))}
 
@@ -68,7 +84,7 @@ class FakeCommonPasswords:
         return password.lower() in self._common
 
 
-class FakeSigner:
+class FakeSigner(AccessTokenSigner):
     """Tokens are opaque handles to claims kept in memory."""
 
     def __init__(self, clock: FakeClock) -> None:
@@ -87,7 +103,7 @@ class FakeSigner:
         return claims
 
 
-class CountingRefreshTokens:
+class CountingRefreshTokens(RefreshTokenFactory):
     def __init__(self, derive: bool = False) -> None:
         self._n = itertools.count(1)
         self._derive = derive
@@ -99,7 +115,7 @@ class CountingRefreshTokens:
         return f"{spent}+" if self._derive else self.new_token()
 
 
-class FakeRateLimiter:
+class FakeRateLimiter(LoginRateLimiter):
     def __init__(self, max_failures: int = 5) -> None:
         self.max = max_failures
         self.failures: dict[str, int] = {}
@@ -114,7 +130,7 @@ class FakeRateLimiter:
         self.failures.pop(key, None)
 
 
-class FakeNotifier:
+class FakeNotifier(Notifier):
     def __init__(self, fail_times: int = 0) -> None:
         self.sent: list[tuple[Notification, Email]] = []
         self.fail_times = fail_times
@@ -136,7 +152,7 @@ class InMemoryStore:
         self.leases: dict[UUID, datetime | None] = {}
 
 
-class InMemoryUsers:
+class InMemoryUsers(UserRepository):
     def __init__(self, store: InMemoryStore) -> None:
         self._s = store
 
@@ -158,7 +174,7 @@ class InMemoryUsers:
         self._s.users[user.id] = copy.deepcopy(user)
 
 
-class InMemorySessions:
+class InMemorySessions(SessionRepository):
     def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
         self._s = store
         self._policy = policy
@@ -176,10 +192,12 @@ class InMemorySessions:
 
     async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
                      idle_cutoff: datetime) -> Session | None:
+        # What the SQL does (statements.ROTATION), with the liveness rule taken from the domain.
+        assert idle_cutoff == self._policy.idle_cutoff(now), "callers pass the policy's idle cutoff"
         for session in self._s.sessions.values():
-            if (session.current_token == presented and session.revoked_at is None
-                    and session.absolute_expires_at > now and session.last_used_at > idle_cutoff):
-                session.rotate(successor, now)
+            if session.current_token == presented and session.is_active(now, self._policy):
+                session.previous_token, session.current_token = session.current_token, successor
+                session.rotated_at = session.last_used_at = now
                 self._s.tokens[successor.value] = session.id
                 return copy.deepcopy(session)
         return None
@@ -189,19 +207,28 @@ class InMemorySessions:
 
     async def revoke(self, session_id: UUID, now: datetime, reason: RevocationReason) -> bool:
         session = self._s.sessions.get(session_id)
-        return session.revoke(now, reason) if session else False
+        return session is not None and self._end(session, now, reason)
 
     async def revoke_all_of_user(self, user_id: UUID, now: datetime, reason: RevocationReason,
                                  keep: UUID | None = None) -> list[UUID]:
         return [s.id for s in self._s.sessions.values()
-                if s.user_id == user_id and s.id != keep and s.revoke(now, reason)]
+                if s.user_id == user_id and s.id != keep and self._end(s, now, reason)]
+
+    @staticmethod
+    def _end(session: Session, now: datetime, reason: RevocationReason) -> bool:
+        if session.revoked_at is not None:  # like the SQL: only a session not yet revoked is ended
+            return False
+        session.revoked_at, session.revoked_reason = now, reason.value
+        return True
 
     async def list_active(self, user_id: UUID, now: datetime, idle_cutoff: datetime) -> list[Session]:
-        return [copy.deepcopy(s) for s in self._s.sessions.values()
+        assert idle_cutoff == self._policy.idle_cutoff(now), "callers pass the policy's idle cutoff"
+        live = [copy.deepcopy(s) for s in self._s.sessions.values()
                 if s.user_id == user_id and s.is_active(now, self._policy)]
+        return sorted(live, key=lambda s: (-s.last_used_at.timestamp(), s.id))
 
 
-class InMemoryItems:
+class InMemoryItems(ItemRepository):
     def __init__(self, store: InMemoryStore) -> None:
         self._s = store
 
@@ -228,13 +255,15 @@ class InMemoryItems:
         return Page(items=copy.deepcopy(mine[offset:offset + limit]), total=len(mine))
 
 
-class InMemoryNotifications:
-    def __init__(self, store: InMemoryStore) -> None:
+class InMemoryNotifications(NotificationRepository):
+    def __init__(self, store: InMemoryStore, recorded: list[Handoff]) -> None:
         self._s = store
+        self._recorded = recorded
 
-    async def add(self, notification: Notification) -> None:
+    async def add(self, notification: Notification, recipient: Email | None = None) -> None:
         self._s.notifications[notification.id] = copy.deepcopy(notification)
         self._s.leases[notification.id] = notification.claimed_until
+        self._recorded.append(Handoff(notification, recipient))
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]:
         return sorted((copy.deepcopy(n) for n in self._s.notifications.values() if n.user_id == user_id),
@@ -286,19 +315,23 @@ class InMemoryNotifications:
         return user.email if user else None
 
 
-class InMemoryUnitOfWork:
-    """Applies changes straight to the shared store; `committed` counts commits for assertions.
+class InMemoryUnitOfWork(UnitOfWork):
+    """Applies changes straight to the shared store; `commits` counts commits for assertions. Like the
+    SQL units of work, it hands the notifications it recorded to the delivery queue once committed.
 
     Rollback is not modelled beyond "nothing else happens": use cases are tested for what they
     commit, and the SQL unit of work's rollback is tested on real databases.
     """
 
-    def __init__(self, store: InMemoryStore, policy: SessionPolicy, *, autocommit: bool = False) -> None:
+    def __init__(self, store: InMemoryStore, policy: SessionPolicy, deliveries: DeliveryQueue, *,
+                 autocommit: bool = False) -> None:
         self.autocommit = autocommit
+        self._deliveries = deliveries
+        self._recorded: list[Handoff] = []
         self.users = InMemoryUsers(store)
         self.sessions = InMemorySessions(store, policy)
         self.items = InMemoryItems(store)
-        self.notifications = InMemoryNotifications(store)
+        self.notifications = InMemoryNotifications(store, self._recorded)
         self.commits = 0
 
     async def __aenter__(self) -> Self:
@@ -306,13 +339,30 @@ class InMemoryUnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        return None
+        if self.autocommit:
+            self._hand_over()  # each statement stands alone: written is written
 
     async def commit(self) -> None:
         self.commits += 1
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._recorded:
+            self._deliveries.put(tuple(self._recorded))
+            self._recorded.clear()
 
 
-class FakeSessionActivity:
+class RecordingDeliveryQueue(DeliveryQueue):
+    """What the units of work handed to delivery, in order (the api delivers it after the response)."""
+
+    def __init__(self) -> None:
+        self.handoffs: list[Handoff] = []
+
+    def put(self, handoffs: Sequence[Handoff]) -> None:
+        self.handoffs.extend(handoffs)
+
+
+class FakeSessionActivity(SessionActivity):
     def __init__(self, store: InMemoryStore, policy: SessionPolicy) -> None:
         self._s = store
         self._policy = policy

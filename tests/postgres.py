@@ -83,7 +83,7 @@ async def _execute(dsn: str, sql: str) -> None:
         await conn.close()
 
 
-def _start_container():  # type: ignore[no-untyped-def]
+def _start_container() -> Any:  # a testcontainers PostgresContainer, or None
     try:
         import docker  # type: ignore[import-untyped]
 

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api.container import Container
+from api.delivery import DeliverAfterResponse, sweep_forever
 from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
-from api.notifications import sweep_forever
 from api.routers import accounts, items, notifications, oauth, system, tokens
 from infrastructure.settings import Settings
 
@@ -53,13 +53,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            fast_path = container.fast_path()
-            if fast_path is not None:
-                await fast_path.close()
-            user_cache = container.user_cache()
-            if user_cache is not None:
-                await user_cache.close()
-            await engine.dispose()
+            await container.lifetime().aclose()  # the engine, the asyncpg pool, the cache's listener
 
     app = FastAPIOffline(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   swagger_ui_parameters={"persistAuthorization": True})
@@ -70,6 +64,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         app.include_router(module.router)
     app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
                        access_log_enabled=access_log)
+    app.add_middleware(DeliverAfterResponse, container=container)  # outermost: after the response is sent
     return app
 
 

@@ -1,25 +1,43 @@
-"""The composition root: every adapter and use case is built here, and only here."""
+"""The composition root: every adapter and use case is built here, and only here.
+
+Providers name every argument. What the process opens and must close (the engine, the asyncpg pool,
+the account cache's listening connection) is made through `owned(...)`: the lifespan closes it all
+at shutdown (infrastructure/utils/lifetime.py), so a new resource is one line here.
+"""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from dependency_injector import containers, providers
 
+from api.delivery import RequestDeliveries
 from application.authenticate import Authenticate
-from application.items import CreateItem, DeleteItem, GetItem, ListItems, UpdateItem
+from application.change_password import ChangePassword
+from application.create_item import CreateItem
+from application.delete_item import DeleteItem
+from application.deliver_notifications import DeliverNotifications
+from application.end_session import EndSession
+from application.get_item import GetItem
+from application.get_profile import GetProfile
+from application.list_items import ListItems
+from application.list_notifications import ListNotifications
+from application.list_sessions import ListSessions
 from application.log_in import LogIn
 from application.log_out import LogOut
-from application.notifications import DeliverNotifications, ListNotifications, SendMessage
-from application.profile import ChangePassword, GetProfile, UpdateProfile
-from application.refresh_tokens import RefreshTokens
+from application.log_out_everywhere import LogOutEverywhere
 from application.register_user import RegisterUser
-from application.sessions import EndSession, ListSessions, LogOutEverywhere
-from application.token_minting import AccessTokenMinter, TokenAudience
+from application.rotate_refresh_token import RotateRefreshToken
+from application.send_message import SendMessage
+from application.token_minting import AccessTokenMinter, IssuerAndAudience
+from application.update_item import UpdateItem
+from application.update_profile import UpdateProfile
 from infrastructure.clock import SystemClock, Uuid4Generator
+from infrastructure.db.asyncpg_runner import asyncpg_dsn, create_asyncpg_runner
 from infrastructure.db.engine import create_engine
-from infrastructure.db.pg_fast import asyncpg_dsn, create_fast_path
 from infrastructure.db.probe import DatabaseProbe
-from infrastructure.db.unit_of_work import SqlUnitOfWork
-from infrastructure.db.user_cache import UserCache
+from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
 from infrastructure.rate_limit import LimitsLoginRateLimiter
@@ -28,8 +46,16 @@ from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyRing, load_keyring
 from infrastructure.security.refresh_tokens import SecureRefreshTokenFactory
-from infrastructure.session_activity import SqlSessionActivity
+from infrastructure.session_activity import CachedSessionActivity
 from infrastructure.settings import Settings
+from infrastructure.utils.lifetime import Lifetime
+
+T = TypeVar("T")
+
+
+def owned(lifetime: providers.Provider[Lifetime], provider: providers.Provider[T]) -> providers.Singleton[T]:
+    """One instance of what `provider` makes, closed with everything else the process owns at shutdown."""
+    return providers.Singleton(Lifetime.own, lifetime, provider)
 
 
 def _refresh_token_factory(settings: Settings, keyring: KeyRing) -> SecureRefreshTokenFactory:
@@ -40,9 +66,9 @@ def _refresh_token_factory(settings: Settings, keyring: KeyRing) -> SecureRefres
     return SecureRefreshTokenFactory(successor_key=key)
 
 
-def _user_cache(settings: Settings) -> UserCache | None:
+def _user_cache(settings: Settings) -> UserCache | Uncached:
     if settings.is_sqlite or settings.profile_cache_seconds == 0:
-        return None  # SQLite: no change notifications to invalidate by, and the read is local anyway
+        return Uncached()  # SQLite: no change notifications to invalidate by, and the read is local anyway
     return UserCache(asyncpg_dsn(settings), ttl_seconds=settings.profile_cache_seconds,
                      connect_timeout=settings.db_connect_timeout)
 
@@ -56,25 +82,31 @@ def _smtp_config(settings: Settings) -> SmtpConfig:
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
+    lifetime = providers.Singleton(Lifetime)
 
-    # adapters
+    # -- adapters ---------------------------------------------------------------------------------
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(Uuid4Generator)
-    engine = providers.Singleton(create_engine, settings)
-    fast_path = providers.Singleton(create_fast_path, settings)
-    user_cache = providers.Singleton(_user_cache, settings)
-    unit_of_work = providers.Factory(SqlUnitOfWork, engine=engine, fast=fast_path, user_cache=user_cache)
-    database_probe = providers.Singleton(DatabaseProbe, engine, timeout_seconds=2.0)
     session_policy = providers.Singleton(lambda s: s.session_policy, settings)
     delivery_policy = providers.Singleton(lambda s: s.delivery_policy, settings)
-    keyring = providers.Singleton(load_keyring, settings)
+
+    engine = owned(lifetime, providers.Factory(create_engine, settings=settings))
+    asyncpg_runner = owned(lifetime, providers.Factory(create_asyncpg_runner, settings=settings))
+    user_cache = owned(lifetime, providers.Factory(_user_cache, settings=settings))
+    deliveries = providers.Singleton(RequestDeliveries)
+    unit_of_work = providers.Singleton(SqlUnitOfWorkFactory, engine=engine, asyncpg_runner=asyncpg_runner,
+                                       profiles=user_cache, deliveries=deliveries)
+    database_probe = providers.Singleton(DatabaseProbe, engine=engine, timeout_seconds=2.0)
+
+    keyring = providers.Singleton(load_keyring, settings=settings)
     signer = providers.Singleton(
-        PyJwtAccessTokenSigner, keyring, issuer=settings.provided.issuer,
+        PyJwtAccessTokenSigner, keyring=keyring, issuer=settings.provided.issuer,
         audience=settings.provided.audience, leeway_seconds=settings.provided.jwt_leeway_seconds)
-    audience = providers.Singleton(TokenAudience, issuer=settings.provided.issuer,
-                                   audience=settings.provided.audience)
-    minter = providers.Singleton(AccessTokenMinter, signer, ids, session_policy, audience)
-    refresh_token_factory = providers.Singleton(_refresh_token_factory, settings, keyring)
+    addressing = providers.Singleton(IssuerAndAudience, issuer=settings.provided.issuer,
+                                     audience=settings.provided.audience)
+    minter = providers.Singleton(AccessTokenMinter, signer=signer, ids=ids, policy=session_policy,
+                                 addressing=addressing)
+    token_factory = providers.Singleton(_refresh_token_factory, settings=settings, keyring=keyring)
     hasher = providers.Singleton(
         Argon2PasswordHasher, time_cost=settings.provided.argon2_time_cost,
         memory_kib=settings.provided.argon2_memory_kib, parallelism=settings.provided.argon2_parallelism,
@@ -83,37 +115,42 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Singleton(
         LimitsLoginRateLimiter, max_failures=settings.provided.login_max_failures,
         window_seconds=settings.provided.login_failure_window_seconds, redis_url=settings.provided.redis_url)
-    session_activity = providers.Singleton(
-        SqlSessionActivity, engine, session_policy, settings.provided.session_cache_seconds, fast_path)
+    session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
+                                           ttl_seconds=settings.provided.session_cache_seconds)
     notifier = providers.Selector(
         settings.provided.notifier,
-        log=providers.Singleton(LogFileNotifier, settings.provided.resolved_notification_log),
-        smtp=providers.Singleton(SmtpNotifier, providers.Callable(_smtp_config, settings)),
+        log=providers.Singleton(LogFileNotifier, path=settings.provided.resolved_notification_log),
+        smtp=providers.Singleton(SmtpNotifier, config=providers.Callable(_smtp_config, settings)),
     )
 
-    # use cases
-    register_user = providers.Factory(RegisterUser, unit_of_work.provider, hasher, common_passwords, clock, ids)
-    log_in = providers.Factory(LogIn, unit_of_work.provider, hasher, rate_limiter, minter,
-                               refresh_token_factory, clock, ids, session_policy, delivery_policy)
-    refresh_tokens = providers.Factory(RefreshTokens, unit_of_work.provider, minter, refresh_token_factory,
-                                       session_activity, clock, ids, session_policy, delivery_policy)
-    log_out = providers.Factory(LogOut, unit_of_work.provider, signer, session_activity, clock)
-    log_out_everywhere = providers.Factory(LogOutEverywhere, unit_of_work.provider, session_activity, clock)
-    list_sessions = providers.Factory(ListSessions, unit_of_work.provider, clock, session_policy)
-    end_session = providers.Factory(EndSession, unit_of_work.provider, session_activity, clock, session_policy)
-    # Built once: both run on nearly every request, hold no per-request state, and a Factory call
-    # per request showed in /users/me profiles.
-    authenticate = providers.Singleton(Authenticate, signer, session_activity, clock)
-    get_profile = providers.Singleton(GetProfile, unit_of_work.provider)
-    update_profile = providers.Factory(UpdateProfile, unit_of_work.provider, clock)
-    change_password = providers.Factory(ChangePassword, unit_of_work.provider, hasher, common_passwords,
-                                        session_activity, clock, ids, delivery_policy)
-    create_item = providers.Factory(CreateItem, unit_of_work.provider, clock, ids)
-    list_items = providers.Factory(ListItems, unit_of_work.provider)
-    get_item = providers.Factory(GetItem, unit_of_work.provider)
-    update_item = providers.Factory(UpdateItem, unit_of_work.provider, clock)
-    delete_item = providers.Factory(DeleteItem, unit_of_work.provider)
-    send_message = providers.Factory(SendMessage, unit_of_work.provider, clock, ids, delivery_policy)
-    list_notifications = providers.Factory(ListNotifications, unit_of_work.provider)
-    deliver_notifications = providers.Factory(DeliverNotifications, unit_of_work.provider, notifier, clock,
-                                              delivery_policy)
+    # -- use cases: stateless, so each is built once -----------------------------------------------
+    register_user = providers.Singleton(RegisterUser, uow=unit_of_work, hasher=hasher, common=common_passwords,
+                                        clock=clock, ids=ids)
+    log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=rate_limiter, minter=minter,
+                                 token_factory=token_factory, clock=clock, ids=ids, policy=session_policy,
+                                 delivery=delivery_policy)
+    rotate_refresh_token = providers.Singleton(
+        RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
+        activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy)
+    log_out = providers.Singleton(LogOut, uow=unit_of_work, signer=signer, activity=session_activity, clock=clock)
+    log_out_everywhere = providers.Singleton(LogOutEverywhere, uow=unit_of_work, activity=session_activity,
+                                             clock=clock)
+    list_sessions = providers.Singleton(ListSessions, uow=unit_of_work, clock=clock, policy=session_policy)
+    end_session = providers.Singleton(EndSession, uow=unit_of_work, activity=session_activity, clock=clock,
+                                      policy=session_policy)
+    authenticate = providers.Singleton(Authenticate, signer=signer, activity=session_activity, clock=clock)
+    get_profile = providers.Singleton(GetProfile, uow=unit_of_work)
+    update_profile = providers.Singleton(UpdateProfile, uow=unit_of_work, clock=clock)
+    change_password = providers.Singleton(ChangePassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
+                                          activity=session_activity, clock=clock, ids=ids,
+                                          delivery=delivery_policy)
+    create_item = providers.Singleton(CreateItem, uow=unit_of_work, clock=clock, ids=ids)
+    list_items = providers.Singleton(ListItems, uow=unit_of_work)
+    get_item = providers.Singleton(GetItem, uow=unit_of_work)
+    update_item = providers.Singleton(UpdateItem, uow=unit_of_work, clock=clock)
+    delete_item = providers.Singleton(DeleteItem, uow=unit_of_work)
+    send_message = providers.Singleton(SendMessage, uow=unit_of_work, clock=clock, ids=ids,
+                                       delivery=delivery_policy)
+    list_notifications = providers.Singleton(ListNotifications, uow=unit_of_work)
+    deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
+                                                clock=clock, policy=delivery_policy)

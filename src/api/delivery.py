@@ -1,14 +1,26 @@
-"""Handing recorded notifications to FastAPI's background tasks, after the response is sent."""
+"""Delivery after the response, scheduled in one place for every route.
+
+A use case records notifications through its unit of work; once committed, the unit of work puts
+them in the `DeliveryQueue` (`RequestDeliveries` here), which keeps them with the request being
+served. `DeliverAfterResponse`, an ASGI middleware around the whole application, delivers them when
+the response has been sent — after a success or an error alike (a reused refresh token is answered
+401 and its user is told) — just as Starlette runs a response's background tasks. A slow or failing
+mail server never touches the response; whatever is not delivered (even because of a crash here)
+stays queued for the recovery sweep. Notifications committed outside any request (none today) are
+left to the sweep.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
-from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from application.unit_of_work import DeliveryQueue
 from domain.notifications import Handoff
 
 if TYPE_CHECKING:
@@ -17,18 +29,46 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse.notifications")
 
 
-def delivery_task(request: HTTPConnection) -> Callable[[tuple[Handoff, ...]], Awaitable[None]]:
-    container = cast("Container", request.app.state.container)
+class RequestDeliveries(DeliveryQueue):
+    """Notifications committed while serving the current request (a context variable: per request)."""
 
-    async def deliver(handoffs: tuple[Handoff, ...]) -> None:
-        # Runs after the response went out: a slow or failing mail server never touches the request.
-        # Anything left undelivered (even by a crash here) stays queued for the recovery sweep.
+    def __init__(self) -> None:
+        self._current: ContextVar[list[Handoff] | None] = ContextVar("gatehouse_deliveries", default=None)
+
+    def put(self, handoffs: Sequence[Handoff]) -> None:
+        pending = self._current.get()
+        if pending is not None:
+            pending.extend(handoffs)
+
+    def collect(self) -> list[Handoff]:
+        """Start collecting for the current context (a request); returns the list that fills up."""
+        pending: list[Handoff] = []
+        self._current.set(pending)
+        return pending
+
+
+class DeliverAfterResponse:
+    def __init__(self, app: ASGIApp, *, container: Container) -> None:
+        self.app = app
+        self._container = container
+        self._deliveries = container.deliveries()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        pending = self._deliveries.collect()
         try:
-            await container.deliver_notifications().execute(handoffs)
-        except Exception:
-            log.exception("notification delivery task failed; the sweep will retry")
+            await self.app(scope, receive, send)
+        finally:
+            if pending:
+                await self._deliver(pending)
 
-    return deliver
+    async def _deliver(self, handoffs: list[Handoff]) -> None:
+        try:
+            await self._container.deliver_notifications().execute(handoffs)
+        except Exception:
+            log.exception("notification delivery after the response failed; the sweep will retry")
 
 
 async def sweep_forever(container: Container, interval_seconds: float) -> None:

@@ -8,11 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from api.notifications import delivery_task
 from api.problems import problem_response
 from domain import errors as e
 
@@ -62,11 +60,7 @@ def render_domain_error(request: Request, error: e.DomainError) -> Response:
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "weak_password"}]
     elif isinstance(error, e.InvalidEmail):
         extra["errors"] = [{"loc": ["body", "email"], "msg": error.detail, "type": "invalid_email"}]
-    response = problem_response(status_of(error), error.code, error.detail, error.title,
-                                headers_of(error), **extra)
-    if error.pending_notifications:
-        response.background = BackgroundTask(delivery_task(request), error.pending_notifications)
-    return response
+    return problem_response(status_of(error), error.code, error.detail, error.title, headers_of(error), **extra)
 
 
 def _clean_loc(loc: Any) -> list[str | int]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from domain.notifications import Handoff
-from domain.tokens import IssuedTokens
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +26,16 @@ class LoginCommand:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenResult:
-    tokens: IssuedTokens
-    notifications: tuple[Handoff, ...] = field(default=())  # recorded and claimed; delivered after the response
-
-
-@dataclass(frozen=True, slots=True)
 class ChangePasswordCommand:
     current_password: str
     new_password: str
 
 
 @dataclass(frozen=True, slots=True)
-class ItemPatch:
+class ItemChanges:
+    """What to change of an item: `title` None leaves it; `description_given` tells "set to None" from
+    "leave it"."""
+
     title: str | None = None
     description: str | None = None
     description_given: bool = False

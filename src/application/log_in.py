@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from application.dto import LoginCommand, TokenResult
+from application.dto import LoginCommand
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidCredentials, InvalidEmail, RateLimited
-from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind, login_message
+from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, LoginRateLimiter, PasswordHasher, RefreshTokenFactory
 from domain.session import Session, SessionPolicy
-from domain.tokens import TokenDigest
+from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
 
 
@@ -15,19 +15,19 @@ class LogIn:
     """Password grant: verify credentials (rate limited per email and client IP), start a session."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: LoginRateLimiter,
-                 minter: AccessTokenMinter, refresh_tokens: RefreshTokenFactory, clock: Clock,
+                 minter: AccessTokenMinter, token_factory: RefreshTokenFactory, clock: Clock,
                  ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
         self._uow = uow
-        self._delivery = delivery
         self._hasher = hasher
         self._limiter = limiter
         self._minter = minter
-        self._refresh_tokens = refresh_tokens
+        self._token_factory = token_factory
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        self._delivery = delivery
 
-    async def execute(self, command: LoginCommand) -> TokenResult:
+    async def execute(self, command: LoginCommand) -> IssuedTokens:
         normalized = Email.normalize(command.email)
         key = f"{normalized}|{command.client.ip or '-'}"
         retry_after = await self._limiter.retry_after(key)
@@ -55,11 +55,11 @@ class LogIn:
             return False
         return await self._hasher.verify(user.password_hash, password)
 
-    async def _start_session(self, user: User, command: LoginCommand) -> TokenResult:
+    async def _start_session(self, user: User, command: LoginCommand) -> IssuedTokens:
         new_hash = None
         if self._hasher.needs_rehash(user.password_hash):
             new_hash = await self._hasher.hash(command.password)  # parameters changed: upgrade now
-        refresh_token = self._refresh_tokens.new_token()
+        refresh_token = self._token_factory.new_token()
         now = self._clock.now()
         session = Session.start(id=self._ids.new_id(), user_id=user.id, token=TokenDigest.of(refresh_token),
                                 now=now, policy=self._policy, user_agent=command.client.user_agent,
@@ -74,6 +74,6 @@ class LogIn:
             if new_hash is not None:
                 user.change_password_hash(new_hash, now)
                 await uow.users.update(user)
-            await uow.notifications.add(notification)
+            await uow.notifications.add(notification, user.email)
             await uow.commit()
-        return TokenResult(self._minter.mint(session, refresh_token, now), (Handoff(notification, user.email),))
+        return self._minter.mint(session, refresh_token, now)

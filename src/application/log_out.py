@@ -6,9 +6,7 @@ from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidToken
 from domain.ports import AccessTokenSigner, Clock, SessionActivity, SessionRepository
 from domain.session import RevocationReason
-from domain.tokens import TokenDigest
-
-MAX_TOKEN_LENGTH = 8192
+from domain.tokens import MAX_TOKEN_LENGTH, TokenDigest
 
 
 class LogOut:

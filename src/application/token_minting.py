@@ -11,24 +11,26 @@ from domain.tokens import AccessTokenClaims, IssuedTokens
 
 
 @dataclass(frozen=True, slots=True)
-class TokenAudience:
+class IssuerAndAudience:
+    """The `iss` and `aud` every access token is stamped with."""
+
     issuer: str
     audience: str
 
 
 class AccessTokenMinter:
     def __init__(self, signer: AccessTokenSigner, ids: IdGenerator, policy: SessionPolicy,
-                 audience: TokenAudience) -> None:
+                 addressing: IssuerAndAudience) -> None:
         self._signer = signer
         self._ids = ids
         self._policy = policy
-        self._audience = audience
+        self._addressing = addressing
 
     def mint(self, session: Session, refresh_token: str, now: datetime) -> IssuedTokens:
         expires = self._policy.access_token_expiry(now, session.expires_at(self._policy))
         claims = AccessTokenClaims(
-            issuer=self._audience.issuer,
-            audience=self._audience.audience,
+            issuer=self._addressing.issuer,
+            audience=self._addressing.audience,
             subject=session.user_id,
             session_id=session.id,
             token_id=self._ids.new_id().hex,

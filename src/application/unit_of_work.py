@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.notifications import Handoff
 from domain.ports import ItemRepository, NotificationRepository, SessionRepository, UserRepository
 
 
@@ -14,6 +16,9 @@ class UnitOfWork(Protocol):
     Opened with `autocommit=True` it is no transaction at all: each statement stands alone (no
     BEGIN/COMMIT round trips). Use cases ask for that only where every step is a single statement
     that is safe on its own: reads, and the one-statement refresh-token rotation.
+
+    Notifications added through it are handed to the `DeliveryQueue` once committed: a use case
+    records a notification and is done; delivery after the response is scheduled in one place.
     """
 
     users: UserRepository
@@ -30,3 +35,9 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, autocommit: bool = False) -> UnitOfWork: ...
+
+
+class DeliveryQueue(Protocol):
+    """Takes the notifications a unit of work has just committed, to be delivered after the response."""
+
+    def put(self, handoffs: Sequence[Handoff]) -> None: ...

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
-
-if TYPE_CHECKING:
-    from domain.notifications import Handoff
+from typing import ClassVar
 
 
 class DomainError(Exception):
@@ -15,8 +12,6 @@ class DomainError(Exception):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
-        # Notifications recorded (and committed) on the way to this error; delivered after the response.
-        self.pending_notifications: tuple[Handoff, ...] = ()
 
 
 class EmailTaken(DomainError):

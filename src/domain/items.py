@@ -11,6 +11,7 @@ T = TypeVar("T")
 
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
+NO_SUCH_ITEM = "No such item"  # also the answer for another user's item: ownership is not revealed
 
 
 @dataclass(slots=True, kw_only=True)

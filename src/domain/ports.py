@@ -63,7 +63,10 @@ class ItemRepository(Protocol):
 
 
 class NotificationRepository(Protocol):
-    async def add(self, notification: Notification) -> None: ...
+    async def add(self, notification: Notification, recipient: Email | None = None) -> None:
+        """Record it; once committed, the unit of work hands it to delivery (with `recipient`, the address,
+        when the caller knows it: delivery then need not look it up)."""
+
     async def list_for_user(self, user_id: UUID) -> list[Notification]: ...
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
                                  held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:

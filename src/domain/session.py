@@ -9,6 +9,9 @@ from uuid import UUID
 
 from domain.tokens import TokenDigest
 
+MAX_USER_AGENT_LENGTH = 512  # longer User-Agent headers are cut to this before they are stored
+MAX_IP_LENGTH = 64
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionPolicy:
@@ -33,10 +36,12 @@ class SessionPolicy:
 
 
 class Presented(enum.Enum):
-    """What a presented refresh token turned out to be, once its session is known."""
+    """What a refresh token that could not be spent turned out to be, once its session is known."""
 
-    CURRENT = "current"  # the live token: rotate it
-    GRACE_RETRY = "grace_retry"  # the previous token, inside the grace window: same successor again
+    CURRENT = "current"  # still the live token: a concurrent change won the race; refuse, end nothing
+    GRACE_RETRY = "grace_retry"  # the token just rotated, retried inside the grace window: same successor again
+    OTHER_SUCCESSOR = "other_successor"  # the token just rotated, but the session's token is not the
+    # successor it derives (the successor key changed): refuse, end nothing
     REUSED = "reused"  # a spent token: the family is compromised, revoke the session
     INACTIVE = "inactive"  # the session is already revoked or expired
 
@@ -94,32 +99,20 @@ class Session:
     def is_active(self, now: datetime, policy: SessionPolicy) -> bool:
         return self.revoked_at is None and now < self.expires_at(policy)
 
-    def judge(self, presented: TokenDigest, now: datetime, policy: SessionPolicy) -> Presented:
-        """Classify a refresh token known to belong to this session."""
+    def judge(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
+              policy: SessionPolicy) -> Presented:
+        """Classify a refresh token of this session that could not be spent; `successor` is the token
+        that `presented` derives (the same again for a retry of the token just rotated)."""
         if not self.is_active(now, policy):
             return Presented.INACTIVE
         if presented.matches(self.current_token):
             return Presented.CURRENT
         if (
-            self.previous_token is not None
+            policy.refresh_grace > timedelta(0)
+            and self.previous_token is not None
             and self.rotated_at is not None
             and presented.matches(self.previous_token)
             and now - self.rotated_at <= policy.refresh_grace
-            and policy.refresh_grace > timedelta(0)
         ):
-            return Presented.GRACE_RETRY
+            return Presented.GRACE_RETRY if successor.matches(self.current_token) else Presented.OTHER_SUCCESSOR
         return Presented.REUSED
-
-    def rotate(self, successor: TokenDigest, now: datetime) -> None:
-        self.previous_token = self.current_token
-        self.current_token = successor
-        self.rotated_at = now
-        self.last_used_at = now
-
-    def revoke(self, now: datetime, reason: RevocationReason) -> bool:
-        """End the session; False when it had already ended."""
-        if self.revoked_at is not None:
-            return False
-        self.revoked_at = now
-        self.revoked_reason = reason.value
-        return True

@@ -9,6 +9,8 @@ from datetime import datetime
 from uuid import UUID
 
 _HEX = frozenset("0123456789abcdef")
+MAX_TOKEN_LENGTH = 8192  # the longest token (access or refresh) accepted for revocation; longer is no token of ours
+MAX_REFRESH_TOKEN_LENGTH = 512  # the longest refresh token looked up for rotation
 
 
 @dataclass(frozen=True, slots=True)

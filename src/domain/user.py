@@ -12,6 +12,11 @@ from domain.errors import InvalidEmail
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 320
+MAX_FULL_NAME_LENGTH = 200
+# What a login accepts, longer than what registration stores: an over-long password is still answered
+# like a wrong one (after a dummy verification), so the limit itself tells a guesser nothing.
+MAX_LOGIN_EMAIL_LENGTH = 1024
+MAX_LOGIN_PASSWORD_LENGTH = 4096
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,26 +13,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from domain.errors import StorageUnavailable
+from application.unit_of_work import UnitOfWorkFactory
 from domain.ports import SessionActivity
-from domain.session import Session, SessionPolicy
-from infrastructure.db.errors import is_outage
-from infrastructure.db.mappers import session_from_row
-from infrastructure.db.pg_fast import PgFastPath
-from infrastructure.db.tables import sessions
+from domain.session import SessionPolicy
 
 _CACHE_LIMIT = 50_000
 _ENDED = -1.0
 
 
-class SqlSessionActivity(SessionActivity):
-    def __init__(self, engine: AsyncEngine, policy: SessionPolicy, ttl_seconds: float,
-                 fast: PgFastPath | None = None) -> None:
-        self._engine = engine
-        self._fast = fast
+class CachedSessionActivity(SessionActivity):
+    def __init__(self, uow: UnitOfWorkFactory, policy: SessionPolicy, ttl_seconds: float) -> None:
+        self._uow = uow
         self._policy = policy
         self._ttl = ttl_seconds
         # session id → (monotonic time until which "live" may be reused, session expiry) or _ENDED
@@ -44,7 +35,8 @@ class SqlSessionActivity(SessionActivity):
             return False
         if isinstance(entry, tuple) and entry[0] > time.monotonic() and now < entry[1]:
             return True
-        session = await self._load(session_id)
+        async with self._uow(autocommit=True) as uow:  # the asyncpg pool on Postgres
+            session = await uow.sessions.get(session_id)
         active = session is not None and session.is_active(now, self._policy)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
@@ -57,15 +49,3 @@ class SqlSessionActivity(SessionActivity):
     def forget(self, session_ids: Iterable[UUID]) -> None:
         for session_id in session_ids:
             self._cache.pop(session_id, None)
-
-    async def _load(self, session_id: UUID) -> Session | None:
-        try:
-            if self._fast is not None:
-                return await self._fast.session(session_id)
-            async with self._engine.connect() as conn:
-                row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
-        except Exception as exc:
-            if is_outage(exc):
-                raise StorageUnavailable("The database is unavailable; try again shortly") from exc
-            raise
-        return session_from_row(row) if row else None

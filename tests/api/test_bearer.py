@@ -60,7 +60,7 @@ async def test_a_garbage_token_is_401_invalid_token(client: httpx.AsyncClient, m
 
 @pytest.mark.parametrize("token", ["a.b.c", "eyJ.eyJ.sig", "x" * 10_000, "....", "ünïcode.tøken.here"])
 async def test_malformed_tokens_are_401_invalid_token(client: httpx.AsyncClient, token: str) -> None:
-    response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}".encode()})
+    response = await client.get("/users/me", headers={b"Authorization": f"Bearer {token}".encode()})
     assert_invalid_token(response)
 
 

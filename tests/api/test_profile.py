@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
+from infrastructure.db.user_cache import UserCache
 from tests.api.helpers import (
     PASSWORD,
     account,
@@ -186,7 +187,7 @@ async def test_a_change_made_through_one_worker_is_seen_by_the_others(
     # the first does not listen, so only its own unit of work can make it drop its copy.
     first, first_container = await app_factory(profile_cache_seconds=60)
     second, _ = await app_factory(profile_cache_seconds=60)
-    if (first_cache := first_container.user_cache()) is not None:  # Postgres; SQLite has no cache
+    if isinstance(first_cache := first_container.user_cache(), UserCache):  # Postgres; SQLite has no cache
         monkeypatch.setattr(first_cache, "_on_notification", lambda *_: None)
     async with client_for(first) as a, client_for(second) as b:
         me = await account(a)

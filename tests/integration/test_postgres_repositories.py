@@ -1,4 +1,5 @@
-"""Repositories and the unit of work against a real Postgres: constraints, races, rollback."""
+"""The units of work against a real Postgres: races between concurrent callers, rollback, and a login's
+rows held back and written in one statement. (Each statement's answers: test_statement_parity.py.)"""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.errors import EmailTaken
 from domain.notifications import Notification, NotificationKind
-from domain.session import RevocationReason, Session, SessionPolicy
+from domain.session import Session, SessionPolicy
 from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
-from infrastructure.db.pg_fast import PgFastPath
-from infrastructure.db.unit_of_work import SqlUnitOfWork
+from infrastructure.db.asyncpg_runner import AsyncpgRunner
+from infrastructure.db.runners import ConstraintViolation
+from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from infrastructure.db.user_cache import Uncached
 from tests.conftest import make_settings
+from tests.fakes import RecordingDeliveryQueue
 
 POLICY = SessionPolicy()
+
+
+def units(engine: AsyncEngine, runner: AsyncpgRunner | None = None) -> SqlUnitOfWorkFactory:
+    """Units of work as production builds them; with `runner`, autocommit ones run on the asyncpg pool."""
+    return SqlUnitOfWorkFactory(engine, runner, Uncached(), RecordingDeliveryQueue())
 
 
 def _now() -> datetime:
@@ -40,39 +47,30 @@ async def _seed_session(engine: AsyncEngine, token: str = "refresh-0") -> tuple[
     user = _user(f"{uuid.uuid4().hex[:8]}@example.com")
     session = Session.start(id=uuid.uuid4(), user_id=user.id, token=TokenDigest.of(token), now=_now(),
                             policy=POLICY, user_agent="pytest", ip="127.0.0.1")
-    async with SqlUnitOfWork(engine) as uow:
+    async with units(engine)() as uow:
         await uow.users.add(user)
         await uow.sessions.add(session)
         await uow.commit()
     return user, session
 
 
-async def test_a_second_account_with_the_same_email_is_refused(pg_engine: AsyncEngine) -> None:
-    async with SqlUnitOfWork(pg_engine) as uow:
-        await uow.users.add(_user())
-        await uow.commit()
-    async with SqlUnitOfWork(pg_engine) as uow:
-        with pytest.raises(EmailTaken):
-            await uow.users.add(_user())
-
-
 async def test_leaving_a_unit_of_work_without_commit_writes_nothing(pg_engine: AsyncEngine) -> None:
     user = _user()
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         await uow.users.add(user)
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         assert await uow.users.get(user.id) is None
 
 
-@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
+@pytest.mark.parametrize("path", ["sqlalchemy", "asyncpg"])
 async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(
         pg_engine: AsyncEngine, migrated_postgres: str, path: str) -> None:
     _, session = await _seed_session(pg_engine)
     presented = TokenDigest.of("refresh-0")
-    fast = PgFastPath(make_settings(Path("/unused"), migrated_postgres)) if path != "core" else None
+    runner = AsyncpgRunner(make_settings(Path("/unused"), migrated_postgres)) if path == "asyncpg" else None
 
     async def spend(n: int) -> bool:
-        async with SqlUnitOfWork(pg_engine, fast, autocommit=fast is not None) as uow:
+        async with units(pg_engine, runner)(autocommit=runner is not None) as uow:
             now = _now()
             rotated = await uow.sessions.rotate(presented, TokenDigest.of(f"successor-{n}"), now,
                                                 POLICY.idle_cutoff(now))
@@ -82,10 +80,10 @@ async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(
     try:
         results = await asyncio.gather(*(spend(n) for n in range(20)))
     finally:
-        if fast is not None:
-            await fast.close()
+        if runner is not None:
+            await runner.aclose()
     assert sum(results) == 1
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         stored = await uow.sessions.get(session.id)
         assert stored is not None
         assert stored.previous_token == presented
@@ -95,45 +93,11 @@ async def test_twenty_concurrent_rotations_of_one_token_have_exactly_one_winner(
         assert found.id == session.id
 
 
-async def test_rotation_refuses_revoked_and_idle_sessions(pg_engine: AsyncEngine) -> None:
-    _, session = await _seed_session(pg_engine, "t-revoked")
-    async with SqlUnitOfWork(pg_engine) as uow:
-        assert await uow.sessions.revoke(session.id, _now(), RevocationReason.LOGOUT)
-        assert not await uow.sessions.revoke(session.id, _now(), RevocationReason.LOGOUT)
-        await uow.commit()
-    _, idle = await _seed_session(pg_engine, "t-idle")
-    async with SqlUnitOfWork(pg_engine) as uow:
-        now = _now()
-        assert await uow.sessions.rotate(TokenDigest.of("t-revoked"), TokenDigest.of("n1"), now,
-                                         POLICY.idle_cutoff(now)) is None
-        later = now + POLICY.idle_timeout + timedelta(seconds=1)
-        assert await uow.sessions.rotate(TokenDigest.of("t-idle"), TokenDigest.of("n2"), later,
-                                         POLICY.idle_cutoff(later)) is None
-        assert idle.id not in {s.id for s in await uow.sessions.list_active(idle.user_id, later,
-                                                                            POLICY.idle_cutoff(later))}
-
-
-async def test_revoking_all_sessions_of_a_user_can_keep_one(pg_engine: AsyncEngine) -> None:
-    user, first = await _seed_session(pg_engine, "keep-me")
-    second = Session.start(id=uuid.uuid4(), user_id=user.id, token=TokenDigest.of("end-me"), now=_now(),
-                           policy=POLICY, user_agent=None, ip=None)
-    async with SqlUnitOfWork(pg_engine) as uow:
-        await uow.sessions.add(second)
-        ended = await uow.sessions.revoke_all_of_user(user.id, _now(), RevocationReason.PASSWORD_CHANGED,
-                                                      keep=first.id)
-        await uow.commit()
-    assert ended == [second.id]
-    async with SqlUnitOfWork(pg_engine) as uow:
-        now = _now()
-        active = await uow.sessions.list_active(user.id, now, POLICY.idle_cutoff(now))
-    assert [s.id for s in active] == [first.id]
-
-
 async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEngine) -> None:
     user, _ = await _seed_session(pg_engine)
     created = _now() - timedelta(minutes=5)
     ids = [uuid.uuid4() for _ in range(30)]
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         for notification_id in ids:
             await uow.notifications.add(Notification.queue(id=notification_id, user_id=user.id,
                                                            kind=NotificationKind.MESSAGE, message="hi",
@@ -143,7 +107,7 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
     async def sweep() -> list[uuid.UUID]:
         claimed: list[uuid.UUID] = []
         while True:
-            async with SqlUnitOfWork(pg_engine) as uow:
+            async with units(pg_engine)() as uow:
                 now = _now()
                 batch = await uow.notifications.claim_stale(now, now, now + timedelta(minutes=1), 4)
                 await uow.commit()
@@ -154,7 +118,7 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
     async def claim_each() -> list[uuid.UUID]:
         won = []
         for notification_id in ids:
-            async with SqlUnitOfWork(pg_engine) as uow:
+            async with units(pg_engine)() as uow:
                 now = _now()
                 if await uow.notifications.claim_for_delivery(notification_id, now, now + timedelta(minutes=1)):
                     won.append(notification_id)
@@ -166,13 +130,13 @@ async def test_two_claimers_never_take_the_same_notification(pg_engine: AsyncEng
     assert sorted(everything) == sorted(ids)  # each one claimed, and by exactly one claimer
 
 
-# --- a login's writes held back and written in one statement (asyncpg fast path) -------------------
+# --- a login's writes held back and written in one statement on the asyncpg pool ------------------
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def fast(migrated_postgres: str) -> AsyncIterator[PgFastPath]:
-    fast_path = PgFastPath(make_settings(Path("/unused"), migrated_postgres))
-    yield fast_path
-    await fast_path.close()
+async def runner(migrated_postgres: str) -> AsyncIterator[AsyncpgRunner]:
+    made = AsyncpgRunner(make_settings(Path("/unused"), migrated_postgres))
+    yield made
+    await made.aclose()
 
 
 def _login_rows(user: User) -> tuple[Session, Notification]:
@@ -185,7 +149,7 @@ def _login_rows(user: User) -> tuple[Session, Notification]:
 
 
 async def _stored(engine: AsyncEngine, session: Session, notification: Notification) -> tuple[bool, bool, bool]:
-    async with SqlUnitOfWork(engine, autocommit=True) as uow:
+    async with units(engine)(autocommit=True) as uow:
         by_id = await uow.sessions.get(session.id)
         by_token = await uow.sessions.find_by_token(session.current_token)
         listed = await uow.notifications.list_for_user(notification.user_id)
@@ -199,11 +163,11 @@ def _count_checkouts(engine: AsyncEngine) -> list[int]:
 
 
 async def test_a_logins_rows_are_written_together_at_commit_without_a_pooled_transaction(
-        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
+        pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
     checkouts = _count_checkouts(pg_engine)
-    async with SqlUnitOfWork(pg_engine, fast) as uow:
+    async with units(pg_engine, runner)() as uow:
         await uow.sessions.add(session)
         await uow.notifications.add(notification)
         assert await _stored(pg_engine, session, notification) == (False, False, False)  # held back
@@ -213,25 +177,25 @@ async def test_a_logins_rows_are_written_together_at_commit_without_a_pooled_tra
     assert await _stored(pg_engine, session, notification) == (True, True, True)
 
 
-async def test_held_rows_without_a_commit_are_never_written(pg_engine: AsyncEngine, fast: PgFastPath) -> None:
+async def test_held_rows_without_a_commit_are_never_written(pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
-    async with SqlUnitOfWork(pg_engine, fast) as uow:
+    async with units(pg_engine, runner)() as uow:
         await uow.sessions.add(session)
         await uow.notifications.add(notification)
     assert await _stored(pg_engine, session, notification) == (False, False, False)
 
 
 async def test_held_rows_go_first_into_the_transaction_when_another_statement_runs(
-        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
+        pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)
     session, notification = _login_rows(user)
-    async with SqlUnitOfWork(pg_engine, fast) as uow:
+    async with units(pg_engine, runner)() as uow:
         await uow.sessions.add(session)
         assert await uow.sessions.get(session.id) is not None  # visible inside its own transaction
         await uow.notifications.add(notification)
     assert await _stored(pg_engine, session, notification) == (False, False, False)  # rolled back
-    async with SqlUnitOfWork(pg_engine, fast) as uow:
+    async with units(pg_engine, runner)() as uow:
         await uow.sessions.add(session)
         assert await uow.sessions.get(session.id) is not None
         await uow.notifications.add(notification)
@@ -239,28 +203,28 @@ async def test_held_rows_go_first_into_the_transaction_when_another_statement_ru
     assert await _stored(pg_engine, session, notification) == (True, True, True)
 
 
-async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, fast: PgFastPath) -> None:
+async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)
     session, _ = _login_rows(user)
     _, orphan = _login_rows(_user("nobody@example.com"))  # its user was never stored: a foreign key fails
-    async with SqlUnitOfWork(pg_engine, fast) as uow:
+    async with units(pg_engine, runner)() as uow:
         await uow.sessions.add(session)
         await uow.notifications.add(orphan)
-        with pytest.raises(asyncpg.ForeignKeyViolationError):
+        with pytest.raises(ConstraintViolation):
             await uow.commit()
     assert (await _stored(pg_engine, session, orphan))[:2] == (False, False)
 
 
-async def test_concurrent_claims_on_the_fast_path_have_one_winner(
-        pg_engine: AsyncEngine, fast: PgFastPath) -> None:
+async def test_concurrent_claims_on_the_asyncpg_pool_have_one_winner(
+        pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)
     _, notification = _login_rows(user)
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         await uow.notifications.add(notification)
         await uow.commit()
 
     async def claim() -> Notification | None:
-        async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+        async with units(pg_engine, runner)(autocommit=True) as uow:
             now = _now()
             claimed = await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
         return claimed[0] if claimed else None
@@ -269,27 +233,27 @@ async def test_concurrent_claims_on_the_fast_path_have_one_winner(
     winners = [c for c in claims if c is not None]
     assert len(winners) == 1
     assert winners[0].attempts == 1
-    async with SqlUnitOfWork(pg_engine, fast, autocommit=True) as uow:
+    async with units(pg_engine, runner)(autocommit=True) as uow:
         assert await uow.notifications.recipient(notification.id) == user.email
         await uow.notifications.mark_delivered(notification.id, _now())
         assert await claim() is None  # delivered: nothing left to claim
-    async with SqlUnitOfWork(pg_engine, autocommit=True) as uow:
+    async with units(pg_engine)(autocommit=True) as uow:
         (stored,) = [n for n in await uow.notifications.list_for_user(user.id) if n.id == notification.id]
     assert stored.status.value == "delivered"
 
 
-@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
+@pytest.mark.parametrize("path", ["sqlalchemy", "asyncpg"])
 async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
-        pg_engine: AsyncEngine, fast: PgFastPath, path: str) -> None:
+        pg_engine: AsyncEngine, runner: AsyncpgRunner, path: str) -> None:
     user, _ = await _seed_session(pg_engine)
     _, notification = _login_rows(user)
-    async with SqlUnitOfWork(pg_engine) as uow:
+    async with units(pg_engine)() as uow:
         await uow.notifications.add(notification)
         await uow.commit()
-    fast_path = fast if path != "core" else None
+    on = runner if path == "asyncpg" else None
 
     async def claim() -> tuple[Notification, Email | None] | None:
-        async with SqlUnitOfWork(pg_engine, fast_path, autocommit=True) as uow:
+        async with units(pg_engine, on)(autocommit=True) as uow:
             now = _now()
             return await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
 
@@ -299,31 +263,3 @@ async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
     assert claimed.id == notification.id
     assert claimed.attempts == 1
     assert recipient == user.email
-
-
-@pytest.mark.parametrize("path", ["core", "asyncpg fast path"])
-async def test_a_creator_renews_its_own_claim_and_no_one_else_can(
-        pg_engine: AsyncEngine, fast: PgFastPath, path: str) -> None:
-    user, _ = await _seed_session(pg_engine)
-    now = _now()
-    notification = Notification.queue(id=uuid.uuid4(), user_id=user.id, kind=NotificationKind.MESSAGE,
-                                       message="hi", now=now, lease=timedelta(seconds=30))
-    async with SqlUnitOfWork(pg_engine) as uow:
-        await uow.notifications.add(notification)
-        await uow.commit()
-    fast_path = fast if path != "core" else None
-    assert notification.claimed_until is not None
-
-    async def claim(held_until: datetime | None) -> tuple[Notification, Email | None] | None:
-        async with SqlUnitOfWork(pg_engine, fast_path, autocommit=True) as uow:
-            later = _now()
-            return await uow.notifications.claim_for_delivery(notification.id, later, later + timedelta(minutes=1),
-                                                              held_until)
-
-    assert await claim(None) is None  # held by its creator
-    assert await claim(notification.claimed_until - timedelta(microseconds=1)) is None  # not that claim
-    renewed = await claim(notification.claimed_until)
-    assert renewed is not None
-    assert renewed[0].attempts == 1  # the same attempt, on a fresh lease
-    assert renewed[1] == user.email
-    assert await claim(notification.claimed_until) is None  # the old lease is no longer the one held

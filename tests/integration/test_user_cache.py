@@ -14,8 +14,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.user import Email, PasswordHash, User
-from infrastructure.db.unit_of_work import SqlUnitOfWork
-from infrastructure.db.user_cache import UserCache
+from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from infrastructure.db.user_cache import Uncached, UserCache
+from tests.fakes import RecordingDeliveryQueue
+
+
+def units(engine: AsyncEngine, cache: UserCache | None = None) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(engine, None, cache or Uncached(), RecordingDeliveryQueue())
 
 
 def _dsn(engine: AsyncEngine) -> str:
@@ -26,14 +31,14 @@ def _dsn(engine: AsyncEngine) -> str:
 async def cache(pg_engine: AsyncEngine) -> AsyncIterator[UserCache]:
     cache = UserCache(_dsn(pg_engine), ttl_seconds=60, connect_timeout=5)  # only invalidation can evict
     yield cache
-    await cache.close()
+    await cache.aclose()
 
 
 async def _add_user(engine: AsyncEngine, name: str | None = None) -> User:
     now = datetime.now(UTC)
     user = User(id=uuid.uuid4(), email=Email.parse(f"{uuid.uuid4().hex[:10]}@example.com"),
                 password_hash=PasswordHash("$argon2id$x"), full_name=name, created_at=now, updated_at=now)
-    async with SqlUnitOfWork(engine) as uow:
+    async with units(engine)() as uow:
         await uow.users.add(user)
         await uow.commit()
     return user
@@ -46,7 +51,7 @@ class CountingLoader:
 
     async def __call__(self, user_id: uuid.UUID) -> User | None:
         self.loads += 1
-        async with SqlUnitOfWork(self.engine, autocommit=True) as uow:
+        async with units(self.engine)(autocommit=True) as uow:
             return await uow.users.get(user_id)
 
 
@@ -104,7 +109,7 @@ async def test_a_write_through_this_worker_is_dropped_at_commit(
     user = await _add_user(pg_engine, "Old Name")
     load = CountingLoader(pg_engine)
     await cache.get(user.id, load)
-    async with SqlUnitOfWork(pg_engine, user_cache=cache) as uow:
+    async with units(pg_engine, cache)() as uow:
         changed = await uow.users.get(user.id)
         assert changed is not None
         changed.rename("New Name", datetime.now(UTC))
@@ -161,7 +166,7 @@ async def test_a_cache_that_cannot_listen_keeps_nothing(pg_engine: AsyncEngine) 
         assert load.loads == 3
         assert not deaf.listening()
     finally:
-        await deaf.close()
+        await deaf.aclose()
 
 
 async def test_without_the_trigger_nothing_is_cached(pg_engine: AsyncEngine) -> None:
@@ -176,7 +181,7 @@ async def test_without_the_trigger_nothing_is_cached(pg_engine: AsyncEngine) -> 
             assert load.loads == 3
             assert not unmigrated.listening()
         finally:
-            await unmigrated.close()
+            await unmigrated.aclose()
     finally:
         await _operator_sql(pg_engine, "CREATE TRIGGER users_changed AFTER UPDATE OR DELETE ON users "
                                        "FOR EACH ROW EXECUTE FUNCTION gatehouse_user_changed()")

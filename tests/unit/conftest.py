@@ -1,30 +1,28 @@
-"""A whole Gatehouse wired over the in-memory fakes: every use case built directly, time under test control."""
+"""A whole Gatehouse over the in-memory fakes: the application's own container with its adapters
+overridden, so the use cases are wired exactly as in production (api/container.py) and adding one
+is one edit there. Time is under test control; nothing does I/O."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
-from typing import cast
 from uuid import UUID
 
 import pytest
+from dependency_injector import providers
 
-import application.notifications as notifications_module
-from application.authenticate import Authenticate
-from application.dto import ClientInfo, LoginCommand, RegisterCommand, TokenResult
-from application.items import CreateItem, DeleteItem, GetItem, ListItems, UpdateItem
-from application.log_in import LogIn
-from application.log_out import LogOut
-from application.notifications import DeliverNotifications, ListNotifications, SendMessage
-from application.profile import ChangePassword, GetProfile, UpdateProfile
-from application.refresh_tokens import RefreshTokens
-from application.register_user import RegisterUser
-from application.sessions import EndSession, ListSessions, LogOutEverywhere
-from application.token_minting import AccessTokenMinter, TokenAudience
+import application.deliver_notifications as delivery_module
+from api.container import Container
+from application.deliver_notifications import DeliverNotifications
+from application.dto import ClientInfo, LoginCommand, RegisterCommand
+from application.token_minting import IssuerAndAudience
 from application.unit_of_work import UnitOfWork
-from domain.notifications import DeliveryPolicy, Notification, NotificationKind
+from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind
+from domain.ports import Notifier
 from domain.session import Session, SessionPolicy
-from domain.tokens import AccessTokenClaims, Principal
+from domain.tokens import AccessTokenClaims, IssuedTokens, Principal
 from domain.user import User
+from infrastructure.settings import Settings
 from tests.fakes import (
     CountingRefreshTokens,
     FakeClock,
@@ -36,6 +34,7 @@ from tests.fakes import (
     FakeSigner,
     InMemoryStore,
     InMemoryUnitOfWork,
+    RecordingDeliveryQueue,
     SequentialIds,
 )
 
@@ -47,7 +46,8 @@ USER_AGENT = "pytest-agent/1.0"
 
 
 class Gatehouse:
-    """The use cases over one shared in-memory store, wired like api/container.py wires the real ones."""
+    """The container's use cases over one shared in-memory store. `container.log_in()` and the like are
+    the production wiring; only the adapters below are replaced."""
 
     def __init__(self, *, policy: SessionPolicy | None = None, derive_successors: bool = False,
                  delivery: DeliveryPolicy | None = None) -> None:
@@ -64,94 +64,61 @@ class Gatehouse:
         self.limiter = FakeRateLimiter()
         self.activity = FakeSessionActivity(self.store, self.policy)
         self.notifier = FakeNotifier()
-        self.minter = AccessTokenMinter(self.signer, self.ids, self.policy, TokenAudience(ISSUER, AUDIENCE))
+        self.deliveries = RecordingDeliveryQueue()
+        # Never read from disk or the network: every adapter that would is overridden below.
+        self.container = Container(settings=Settings(_env_file=None, data_dir=Path("/nonexistent/gatehouse-unit")))
+        overrides: dict[str, object] = {
+            "clock": self.clock, "ids": self.ids, "session_policy": self.policy, "delivery_policy": self.delivery,
+            "unit_of_work": self.uow, "hasher": self.hasher, "common_passwords": self.common,
+            "signer": self.signer, "token_factory": self.refresh_factory, "rate_limiter": self.limiter,
+            "session_activity": self.activity, "notifier": self.notifier, "deliveries": self.deliveries,
+            "addressing": IssuerAndAudience(ISSUER, AUDIENCE),
+        }
+        for name, fake in overrides.items():
+            getattr(self.container, name).override(providers.Object(fake))
 
     # -- plumbing -------------------------------------------------------------------------------
 
     def uow(self, *, autocommit: bool = False) -> UnitOfWork:
-        unit = InMemoryUnitOfWork(self.store, self.policy, autocommit=autocommit)
+        unit = InMemoryUnitOfWork(self.store, self.policy, self.deliveries, autocommit=autocommit)
         self.units.append(unit)
-        # The fakes' repositories are typed by their own classes; structurally they are the ports.
-        return cast(UnitOfWork, unit)
+        return unit
 
     @property
     def commits(self) -> int:
         return sum(unit.commits for unit in self.units)
 
-    # -- use cases --------------------------------------------------------------------------------
+    @property
+    def handed_to_delivery(self) -> list[Handoff]:
+        """Every notification a unit of work committed and handed to delivery, in order."""
+        return self.deliveries.handoffs
 
-    def register_user(self) -> RegisterUser:
-        return RegisterUser(self.uow, self.hasher, self.common, self.clock, self.ids)
-
-    def log_in(self) -> LogIn:
-        return LogIn(self.uow, self.hasher, self.limiter, self.minter, self.refresh_factory, self.clock,
-                     self.ids, self.policy, self.delivery)
-
-    def refresh_tokens(self) -> RefreshTokens:
-        return RefreshTokens(self.uow, self.minter, self.refresh_factory, self.activity, self.clock,
-                             self.ids, self.policy, self.delivery)
-
-    def log_out(self) -> LogOut:
-        return LogOut(self.uow, self.signer, self.activity, self.clock)
-
-    def log_out_everywhere(self) -> LogOutEverywhere:
-        return LogOutEverywhere(self.uow, self.activity, self.clock)
-
-    def list_sessions(self) -> ListSessions:
-        return ListSessions(self.uow, self.clock, self.policy)
-
-    def end_session(self) -> EndSession:
-        return EndSession(self.uow, self.activity, self.clock, self.policy)
-
-    def authenticate(self) -> Authenticate:
-        return Authenticate(self.signer, self.activity, self.clock)
-
-    def get_profile(self) -> GetProfile:
-        return GetProfile(self.uow)
-
-    def update_profile(self) -> UpdateProfile:
-        return UpdateProfile(self.uow, self.clock)
-
-    def change_password(self) -> ChangePassword:
-        return ChangePassword(self.uow, self.hasher, self.common, self.activity, self.clock, self.ids,
-                              self.delivery)
-
-    def create_item(self) -> CreateItem:
-        return CreateItem(self.uow, self.clock, self.ids)
-
-    def list_items(self) -> ListItems:
-        return ListItems(self.uow)
-
-    def get_item(self) -> GetItem:
-        return GetItem(self.uow)
-
-    def update_item(self) -> UpdateItem:
-        return UpdateItem(self.uow, self.clock)
-
-    def delete_item(self) -> DeleteItem:
-        return DeleteItem(self.uow)
-
-    def send_message(self) -> SendMessage:
-        return SendMessage(self.uow, self.clock, self.ids, self.delivery)
-
-    def list_notifications(self) -> ListNotifications:
-        return ListNotifications(self.uow)
+    def use_notifier(self, notifier: Notifier) -> None:
+        self.container.notifier.override(providers.Object(notifier))
+        self.container.deliver_notifications.reset()
 
     def deliver_notifications(self, policy: DeliveryPolicy | None = None) -> DeliverNotifications:
-        return DeliverNotifications(self.uow, self.notifier, self.clock, policy or self.delivery)
+        """The container's deliverer; with `policy`, one wired the same way under that policy."""
+        if policy is None:
+            return self.container.deliver_notifications()
+        with self.container.delivery_policy.override(providers.Object(policy)):
+            self.container.deliver_notifications.reset()
+            deliverer = self.container.deliver_notifications()
+        self.container.deliver_notifications.reset()
+        return deliverer
 
     # -- scenario helpers -------------------------------------------------------------------------
 
     async def sign_up(self, email: str = "alice@example.com", password: str = PASSWORD,
                       full_name: str | None = None) -> User:
-        return await self.register_user().execute(RegisterCommand(email, password, full_name))
+        return await self.container.register_user().execute(RegisterCommand(email, password, full_name))
 
     async def sign_in(self, email: str = "alice@example.com", password: str = PASSWORD, *,
-                      ip: str | None = IP, user_agent: str | None = USER_AGENT) -> TokenResult:
-        return await self.log_in().execute(LoginCommand(email, password, ClientInfo(ip, user_agent)))
+                      ip: str | None = IP, user_agent: str | None = USER_AGENT) -> IssuedTokens:
+        return await self.container.log_in().execute(LoginCommand(email, password, ClientInfo(ip, user_agent)))
 
-    async def principal(self, result: TokenResult) -> Principal:
-        return await self.authenticate().execute(result.tokens.access_token)
+    async def principal(self, tokens: IssuedTokens) -> Principal:
+        return await self.container.authenticate().execute(tokens.access_token)
 
     def claims(self, access_token: str) -> AccessTokenClaims:
         return self.signer.verify(access_token, allow_expired=True)
@@ -182,5 +149,5 @@ def sleeps(gatehouse: Gatehouse, monkeypatch: pytest.MonkeyPatch) -> list[float]
         recorded.append(delay)
         gatehouse.clock.advance(seconds=delay)
 
-    monkeypatch.setattr(notifications_module, "asyncio", SimpleNamespace(sleep=fake_sleep))
+    monkeypatch.setattr(delivery_module, "asyncio", SimpleNamespace(sleep=fake_sleep))
     return recorded

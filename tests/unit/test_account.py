@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from application.dto import ChangePasswordCommand, TokenResult
+from application.dto import ChangePasswordCommand
 from domain.errors import InvalidCredentials, InvalidToken, WeakPassword, WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, NotificationKind, NotificationStatus
 from domain.session import SessionPolicy
+from domain.tokens import IssuedTokens
 from domain.user import PasswordHash
 from tests.fakes import T0
 from tests.unit.conftest import PASSWORD, Gatehouse
@@ -17,7 +18,7 @@ from tests.unit.conftest import PASSWORD, Gatehouse
 NEW_PASSWORD = "a brand new passphrase"
 
 
-async def logged_in(gatehouse: Gatehouse) -> TokenResult:
+async def logged_in(gatehouse: Gatehouse) -> IssuedTokens:
     if not gatehouse.store.users:
         await gatehouse.sign_up()
     return await gatehouse.sign_in()
@@ -33,14 +34,14 @@ async def test_a_valid_access_token_of_a_live_session_authenticates_its_user(gat
 
     user = next(iter(gatehouse.store.users.values()))
     assert principal.user_id == user.id
-    assert principal.session_id == login.tokens.session_id
+    assert principal.session_id == login.session_id
     assert principal.scope == ""
     assert principal.token_expires_at == T0 + timedelta(minutes=15)
 
 
 async def test_an_access_token_of_a_revoked_session_is_refused(gatehouse: Gatehouse) -> None:
     login = await logged_in(gatehouse)
-    await gatehouse.log_out().execute(login.tokens.refresh_token)
+    await gatehouse.container.log_out().execute(login.refresh_token)
 
     with pytest.raises(InvalidToken, match="ended"):
         await gatehouse.principal(login)
@@ -68,7 +69,7 @@ async def test_a_token_the_signer_never_issued_is_refused(gatehouse: Gatehouse) 
     await logged_in(gatehouse)
 
     with pytest.raises(InvalidToken):
-        await gatehouse.authenticate().execute("h.forged.s")
+        await gatehouse.container.authenticate().execute("h.forged.s")
 
 
 # -- profile -------------------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ async def test_reading_my_profile_returns_my_account(gatehouse: Gatehouse) -> No
     user = await gatehouse.sign_up(full_name="Alice")
     login = await gatehouse.sign_in()
 
-    profile = await gatehouse.get_profile().execute(await gatehouse.principal(login))
+    profile = await gatehouse.container.get_profile().execute(await gatehouse.principal(login))
 
     assert (profile.id, profile.email, profile.full_name) == (user.id, user.email, "Alice")
 
@@ -89,14 +90,14 @@ async def test_reading_the_profile_of_a_deleted_account_is_an_invalid_token(gate
     gatehouse.store.users.clear()
 
     with pytest.raises(InvalidToken):
-        await gatehouse.get_profile().execute(principal)
+        await gatehouse.container.get_profile().execute(principal)
 
 
 async def test_renaming_myself_changes_the_full_name_and_update_time(gatehouse: Gatehouse) -> None:
     principal = await gatehouse.principal(await logged_in(gatehouse))
     gatehouse.clock.advance(hours=1)
 
-    user = await gatehouse.update_profile().execute(principal, "Alice L.")
+    user = await gatehouse.container.update_profile().execute(principal, "Alice L.")
 
     stored = gatehouse.store.users[user.id]
     assert stored.full_name == "Alice L."
@@ -108,7 +109,7 @@ async def test_renaming_myself_to_null_clears_the_full_name(gatehouse: Gatehouse
     await gatehouse.sign_up(full_name="Alice")
     login = await gatehouse.sign_in()
 
-    user = await gatehouse.update_profile().execute(await gatehouse.principal(login), None)
+    user = await gatehouse.container.update_profile().execute(await gatehouse.principal(login), None)
 
     assert gatehouse.store.users[user.id].full_name is None
 
@@ -116,10 +117,10 @@ async def test_renaming_myself_to_null_clears_the_full_name(gatehouse: Gatehouse
 # -- password change -------------------------------------------------------------------------------------------
 
 
-async def change(gatehouse: Gatehouse, caller: TokenResult, current: str = PASSWORD,
-                 new: str = NEW_PASSWORD) -> tuple[object, ...]:
-    return await gatehouse.change_password().execute(await gatehouse.principal(caller),
-                                                     ChangePasswordCommand(current, new))
+async def change(gatehouse: Gatehouse, caller: IssuedTokens, current: str = PASSWORD,
+                 new: str = NEW_PASSWORD) -> None:
+    await gatehouse.container.change_password().execute(await gatehouse.principal(caller),
+                                                        ChangePasswordCommand(current, new))
 
 
 async def test_changing_my_password_stores_the_new_hash(gatehouse: Gatehouse) -> None:
@@ -139,7 +140,7 @@ async def test_after_a_password_change_only_the_new_password_logs_in(gatehouse: 
 
     with pytest.raises(InvalidCredentials):
         await gatehouse.sign_in(password=PASSWORD)
-    assert (await gatehouse.sign_in(password=NEW_PASSWORD)).tokens.session_id in gatehouse.store.sessions
+    assert (await gatehouse.sign_in(password=NEW_PASSWORD)).session_id in gatehouse.store.sessions
 
 
 async def test_changing_my_password_ends_my_other_sessions_and_keeps_mine(gatehouse: Gatehouse) -> None:
@@ -149,12 +150,12 @@ async def test_changing_my_password_ends_my_other_sessions_and_keeps_mine(gateho
     await change(gatehouse, caller)
 
     for other in others:
-        assert gatehouse.session(other.tokens.session_id).revoked_reason == "password_changed"
+        assert gatehouse.session(other.session_id).revoked_reason == "password_changed"
         with pytest.raises(InvalidToken):
             await gatehouse.principal(other)
-    assert gatehouse.session(caller.tokens.session_id).revoked_at is None
-    assert (await gatehouse.principal(caller)).session_id == caller.tokens.session_id
-    assert sorted(gatehouse.activity.forgotten) == sorted(o.tokens.session_id for o in others)
+    assert gatehouse.session(caller.session_id).revoked_at is None
+    assert (await gatehouse.principal(caller)).session_id == caller.session_id
+    assert sorted(gatehouse.activity.forgotten) == sorted(o.session_id for o in others)
 
 
 async def test_changing_my_password_leaves_other_users_sessions_alone(gatehouse: Gatehouse) -> None:
@@ -164,17 +165,20 @@ async def test_changing_my_password_leaves_other_users_sessions_alone(gatehouse:
 
     await change(gatehouse, caller)
 
-    assert gatehouse.session(bob.tokens.session_id).revoked_at is None
+    assert gatehouse.session(bob.session_id).revoked_at is None
 
 
 async def test_changing_my_password_queues_a_password_changed_notification(gatehouse: Gatehouse) -> None:
     caller = await logged_in(gatehouse)
 
-    pending = await change(gatehouse, caller)
+    before = len(gatehouse.handed_to_delivery)
+
+    await change(gatehouse, caller)
 
     [notification] = gatehouse.notifications(NotificationKind.PASSWORD_CHANGED)
-    assert [h.notification.id for h in pending] == [notification.id]
-    assert pending[0].recipient is not None  # the creator knew the address: no lookup at delivery
+    [handoff] = gatehouse.handed_to_delivery[before:]  # committed, so handed to delivery after the response
+    assert handoff.notification.id == notification.id
+    assert handoff.recipient is not None  # the creator knew the address: no lookup at delivery
     assert notification.attempts == 1  # claimed by its creator when recorded
     assert notification.status is NotificationStatus.QUEUED
     assert notification.message == CREDENTIALS_CHANGED_TEXT
@@ -190,7 +194,7 @@ async def test_a_wrong_current_password_changes_nothing(gatehouse: Gatehouse) ->
 
     user = next(iter(gatehouse.store.users.values()))
     assert user.password_hash == PasswordHash(f"fake$v1${PASSWORD}")
-    assert gatehouse.session(other.tokens.session_id).revoked_at is None
+    assert gatehouse.session(other.session_id).revoked_at is None
     assert gatehouse.notifications(NotificationKind.PASSWORD_CHANGED) == []
 
 

@@ -82,8 +82,7 @@ def test_a_rate_limit_error_never_asks_to_wait_less_than_a_second() -> None:
     assert e.RateLimited(42).retry_after_seconds == 42
 
 
-def test_an_error_without_detail_uses_its_title_and_starts_with_no_pending_notifications() -> None:
+def test_an_error_without_detail_uses_its_title() -> None:
     error = e.NotFound()
 
     assert error.detail == "Not found"
-    assert error.pending_notifications == ()

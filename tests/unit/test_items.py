@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from application.dto import ItemPatch
+from application.dto import ItemChanges
 from domain.errors import NotFound
 from domain.items import Item
 from domain.tokens import Principal
@@ -32,7 +32,7 @@ async def bob(gatehouse: Gatehouse) -> Principal:
 
 async def create(gatehouse: Gatehouse, owner: Principal, title: str = "Groceries",
                  description: str | None = "milk") -> Item:
-    return await gatehouse.create_item().execute(owner, title, description)
+    return await gatehouse.container.create_item().execute(owner, title, description)
 
 
 async def test_creating_an_item_stores_it_for_the_caller(gatehouse: Gatehouse, alice: Principal) -> None:
@@ -54,7 +54,7 @@ async def test_creating_an_item_with_a_blank_title_stores_nothing(gatehouse: Gat
 async def test_reading_my_item_returns_it(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
 
-    assert await gatehouse.get_item().execute(alice, item.id) == item
+    assert await gatehouse.container.get_item().execute(alice, item.id) == item
 
 
 async def test_reading_another_users_item_is_not_found(gatehouse: Gatehouse, alice: Principal,
@@ -62,9 +62,9 @@ async def test_reading_another_users_item_is_not_found(gatehouse: Gatehouse, ali
     item = await create(gatehouse, alice)
 
     with pytest.raises(NotFound) as foreign:
-        await gatehouse.get_item().execute(bob, item.id)
+        await gatehouse.container.get_item().execute(bob, item.id)
     with pytest.raises(NotFound) as missing:
-        await gatehouse.get_item().execute(bob, UUID(int=999_999))
+        await gatehouse.container.get_item().execute(bob, UUID(int=999_999))
 
     assert foreign.value.detail == missing.value.detail
 
@@ -74,7 +74,7 @@ async def test_changing_another_users_item_is_not_found_and_changes_nothing(
     item = await create(gatehouse, alice)
 
     with pytest.raises(NotFound):
-        await gatehouse.update_item().execute(bob, item.id, ItemPatch(title="Hijacked"))
+        await gatehouse.container.update_item().execute(bob, item.id, ItemChanges(title="Hijacked"))
 
     assert gatehouse.store.items[item.id].title == "Groceries"
 
@@ -84,7 +84,7 @@ async def test_deleting_another_users_item_is_not_found_and_keeps_it(
     item = await create(gatehouse, alice)
 
     with pytest.raises(NotFound):
-        await gatehouse.delete_item().execute(bob, item.id)
+        await gatehouse.container.delete_item().execute(bob, item.id)
 
     assert item.id in gatehouse.store.items
 
@@ -92,26 +92,26 @@ async def test_deleting_another_users_item_is_not_found_and_keeps_it(
 async def test_deleting_my_item_removes_it(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
 
-    await gatehouse.delete_item().execute(alice, item.id)
+    await gatehouse.container.delete_item().execute(alice, item.id)
 
     assert item.id not in gatehouse.store.items
     with pytest.raises(NotFound):
-        await gatehouse.get_item().execute(alice, item.id)
+        await gatehouse.container.get_item().execute(alice, item.id)
 
 
 async def test_deleting_an_item_twice_is_not_found_the_second_time(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
-    await gatehouse.delete_item().execute(alice, item.id)
+    await gatehouse.container.delete_item().execute(alice, item.id)
 
     with pytest.raises(NotFound):
-        await gatehouse.delete_item().execute(alice, item.id)
+        await gatehouse.container.delete_item().execute(alice, item.id)
 
 
 async def test_listing_shows_only_my_items(gatehouse: Gatehouse, alice: Principal, bob: Principal) -> None:
     mine = await create(gatehouse, alice, "mine")
     await create(gatehouse, bob, "theirs")
 
-    page = await gatehouse.list_items().execute(alice, 50, 0)
+    page = await gatehouse.container.list_items().execute(alice, 50, 0)
 
     assert [i.id for i in page.items] == [mine.id]
     assert page.total == 1
@@ -123,9 +123,9 @@ async def test_listing_pages_through_my_items_newest_first(gatehouse: Gatehouse,
         await create(gatehouse, alice, title)
         gatehouse.clock.advance(minutes=1)
 
-    first = await gatehouse.list_items().execute(alice, 2, 0)
-    second = await gatehouse.list_items().execute(alice, 2, 2)
-    last = await gatehouse.list_items().execute(alice, 2, 4)
+    first = await gatehouse.container.list_items().execute(alice, 2, 0)
+    second = await gatehouse.container.list_items().execute(alice, 2, 2)
+    last = await gatehouse.container.list_items().execute(alice, 2, 4)
 
     assert [i.title for i in first.items] == ["item 4", "item 3"]
     assert [i.title for i in second.items] == ["item 2", "item 1"]
@@ -137,7 +137,7 @@ async def test_an_offset_past_the_end_gives_an_empty_page_with_the_total(gatehou
                                                                           alice: Principal) -> None:
     await create(gatehouse, alice)
 
-    page = await gatehouse.list_items().execute(alice, 10, 5)
+    page = await gatehouse.container.list_items().execute(alice, 10, 5)
 
     assert page.items == []
     assert page.total == 1
@@ -147,7 +147,7 @@ async def test_patching_only_the_title_leaves_the_description(gatehouse: Gatehou
     item = await create(gatehouse, alice)
     gatehouse.clock.advance(minutes=5)
 
-    updated = await gatehouse.update_item().execute(alice, item.id, ItemPatch(title="Errands"))
+    updated = await gatehouse.container.update_item().execute(alice, item.id, ItemChanges(title="Errands"))
 
     stored = gatehouse.store.items[item.id]
     assert (stored.title, stored.description) == ("Errands", "milk")
@@ -159,7 +159,8 @@ async def test_patching_only_the_title_leaves_the_description(gatehouse: Gatehou
 async def test_patching_only_the_description_leaves_the_title(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
 
-    await gatehouse.update_item().execute(alice, item.id, ItemPatch(description="bread", description_given=True))
+    await gatehouse.container.update_item().execute(alice, item.id,
+                                                    ItemChanges(description="bread", description_given=True))
 
     stored = gatehouse.store.items[item.id]
     assert (stored.title, stored.description) == ("Groceries", "bread")
@@ -168,7 +169,8 @@ async def test_patching_only_the_description_leaves_the_title(gatehouse: Gatehou
 async def test_patching_the_description_to_null_clears_it(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
 
-    await gatehouse.update_item().execute(alice, item.id, ItemPatch(description=None, description_given=True))
+    await gatehouse.container.update_item().execute(alice, item.id,
+                                                    ItemChanges(description=None, description_given=True))
 
     assert gatehouse.store.items[item.id].description is None
 
@@ -176,7 +178,7 @@ async def test_patching_the_description_to_null_clears_it(gatehouse: Gatehouse, 
 async def test_a_patch_that_does_not_mention_the_description_keeps_it(gatehouse: Gatehouse, alice: Principal) -> None:
     item = await create(gatehouse, alice)
 
-    await gatehouse.update_item().execute(alice, item.id, ItemPatch())
+    await gatehouse.container.update_item().execute(alice, item.id, ItemChanges())
 
     stored = gatehouse.store.items[item.id]
     assert (stored.title, stored.description) == ("Groceries", "milk")

@@ -24,7 +24,7 @@ async def registered(gatehouse: Gatehouse) -> Gatehouse:
 async def test_logging_in_starts_a_session_for_the_client(registered: Gatehouse) -> None:
     result = await registered.sign_in()
 
-    session = registered.session(result.tokens.session_id)
+    session = registered.session(result.session_id)
     user = next(iter(registered.store.users.values()))
     assert session.user_id == user.id
     assert session.created_at == session.last_used_at == T0
@@ -36,43 +36,44 @@ async def test_logging_in_starts_a_session_for_the_client(registered: Gatehouse)
 async def test_logging_in_returns_a_refresh_token_stored_only_as_its_digest(registered: Gatehouse) -> None:
     result = await registered.sign_in()
 
-    session = registered.session(result.tokens.session_id)
-    assert session.current_token.value != result.tokens.refresh_token
-    assert result.tokens.refresh_token not in registered.store.tokens
+    session = registered.session(result.session_id)
+    assert session.current_token.value != result.refresh_token
+    assert result.refresh_token not in registered.store.tokens
     assert session.current_token.value in registered.store.tokens
 
 
 async def test_logging_in_mints_an_access_token_for_the_user_and_session(registered: Gatehouse) -> None:
     result = await registered.sign_in()
 
-    claims = registered.claims(result.tokens.access_token)
+    claims = registered.claims(result.access_token)
     user = next(iter(registered.store.users.values()))
     assert claims.subject == user.id
-    assert claims.session_id == result.tokens.session_id
+    assert claims.session_id == result.session_id
     assert (claims.issuer, claims.audience) == (ISSUER, AUDIENCE)
     assert claims.issued_at == T0
     assert claims.expires_at == T0 + timedelta(minutes=15)
-    assert claims.scope == result.tokens.scope == ""
-    assert result.tokens.expires_in == 900
+    assert claims.scope == result.scope == ""
+    assert result.expires_in == 900
 
 
 async def test_each_login_starts_its_own_session(registered: Gatehouse) -> None:
     first = await registered.sign_in()
     second = await registered.sign_in()
 
-    assert first.tokens.session_id != second.tokens.session_id
-    assert first.tokens.refresh_token != second.tokens.refresh_token
+    assert first.session_id != second.session_id
+    assert first.refresh_token != second.refresh_token
     assert len(registered.store.sessions) == 2
 
 
 async def test_logging_in_queues_a_new_login_notification_for_delivery_after_the_response(
         registered: Gatehouse) -> None:
-    result = await registered.sign_in()
+    await registered.sign_in()
 
     [notification] = registered.notifications(NotificationKind.NEW_LOGIN)
     user = next(iter(registered.store.users.values()))
-    assert [h.notification.id for h in result.notifications] == [notification.id]
-    assert result.notifications[0].recipient == user.email
+    [handoff] = registered.handed_to_delivery  # committed, so handed to delivery after the response
+    assert handoff.notification.id == notification.id
+    assert handoff.recipient == user.email
     assert notification.attempts == 1  # claimed by its creator when recorded
     assert notification.user_id == user.id
     assert notification.status is NotificationStatus.QUEUED
@@ -90,7 +91,7 @@ async def test_every_successful_login_sends_its_own_new_login_notification(regis
 async def test_logging_in_with_another_spelling_of_the_email_succeeds(registered: Gatehouse) -> None:
     result = await registered.sign_in("  ALICE@Example.com ")
 
-    assert result.tokens.session_id in registered.store.sessions
+    assert result.session_id in registered.store.sessions
 
 
 async def test_a_wrong_password_is_refused_and_counted_toward_the_limit(registered: Gatehouse) -> None:
@@ -196,7 +197,7 @@ async def test_the_rate_limit_is_per_email_and_client_address(registered: Gateho
 
     result = await registered.sign_in(ip="198.51.100.20")
 
-    assert result.tokens.session_id in registered.store.sessions
+    assert result.session_id in registered.store.sessions
 
 
 async def test_a_successful_login_resets_the_failure_count(registered: Gatehouse) -> None:
@@ -210,7 +211,7 @@ async def test_a_successful_login_resets_the_failure_count(registered: Gatehouse
     for _ in range(4):
         with pytest.raises(InvalidCredentials):
             await registered.sign_in(password="wrong password")
-    assert (await registered.sign_in()).tokens.session_id in registered.store.sessions
+    assert (await registered.sign_in()).session_id in registered.store.sessions
 
 
 async def test_a_login_rehashes_the_password_when_the_hasher_parameters_changed(registered: Gatehouse) -> None:

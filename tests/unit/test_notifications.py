@@ -26,7 +26,7 @@ async def alice(gatehouse: Gatehouse) -> Principal:
 
 
 async def send(gatehouse: Gatehouse, who: Principal, message: str = "hello") -> Notification:
-    return await gatehouse.send_message().execute(who, message)
+    return await gatehouse.container.send_message().execute(who, message)
 
 
 def stored(gatehouse: Gatehouse, notification: Notification) -> Notification:
@@ -62,7 +62,7 @@ async def test_listing_notifications_shows_only_mine_newest_first(gatehouse: Gat
     await send(gatehouse, bob, "not yours")
     second = await send(gatehouse, alice, "second")
 
-    listed = await gatehouse.list_notifications().execute(alice)
+    listed = await gatehouse.container.list_notifications().execute(alice)
 
     assert [n.id for n in listed] == [second.id, first.id]
 
@@ -150,7 +150,7 @@ async def test_an_overlong_failure_reason_is_cut_to_a_bounded_length(
         async def deliver(self, notification: Notification, recipient: Email) -> None:
             raise RuntimeError("x" * 5000)
 
-    gatehouse.notifier = Chatty()
+    gatehouse.use_notifier(Chatty())
     notification = await send(gatehouse, alice)
 
     await gatehouse.deliver_notifications(DeliveryPolicy(max_attempts=1)).execute((Handoff(notification),))
@@ -216,11 +216,12 @@ async def test_delivering_several_notifications_sends_each_once(gatehouse: Gateh
     assert [sent.message for sent, _ in gatehouse.notifier.sent] == ["message 0", "message 1", "message 2"]
 
 
-async def test_a_login_notification_is_delivered_from_the_handoff_the_login_returned(gatehouse: Gatehouse) -> None:
+async def test_a_login_notification_is_delivered_from_what_the_login_handed_to_delivery(
+        gatehouse: Gatehouse) -> None:
     await gatehouse.sign_up()
-    result = await gatehouse.sign_in()
+    await gatehouse.sign_in()
 
-    await gatehouse.deliver_notifications().execute(result.notifications)
+    await gatehouse.deliver_notifications().execute(gatehouse.handed_to_delivery)
 
     [(sent, _)] = gatehouse.notifier.sent
     assert sent.kind is NotificationKind.NEW_LOGIN

@@ -12,7 +12,7 @@ from tests.unit.conftest import PASSWORD, Gatehouse
 
 
 async def test_registering_stores_a_user_with_a_normalized_email_and_hashed_password(gatehouse: Gatehouse) -> None:
-    user = await gatehouse.register_user().execute(
+    user = await gatehouse.container.register_user().execute(
         RegisterCommand("  Alice@Example.COM ", PASSWORD, "Alice Liddell"))
 
     stored = gatehouse.store.users[user.id]

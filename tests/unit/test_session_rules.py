@@ -1,13 +1,15 @@
-"""Session rules with a fake clock: expiry, rotation, reuse detection, the grace window, revocation."""
+"""Session rules with a fake clock: expiry, judging a token that could not be spent (reuse, the grace
+window), the policy. What rotation and revocation write is the SQL's (tests/integration/test_statement_parity.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
 
-from domain.session import Presented, RevocationReason, Session, SessionPolicy
+from domain.session import Presented, Session, SessionPolicy
 from domain.tokens import TokenDigest
 from tests.fakes import T0, FakeClock
 
@@ -23,6 +25,22 @@ GRACE_10S = SessionPolicy(refresh_grace=timedelta(seconds=10))
 def start(clock: FakeClock, policy: SessionPolicy = DEFAULT, token: TokenDigest = FIRST) -> Session:
     return Session.start(id=UUID(int=1), user_id=UUID(int=2), token=token, now=clock.now(), policy=policy,
                          user_agent="agent", ip="198.51.100.1")
+
+
+def rotated(session: Session, successor: TokenDigest, now: datetime) -> Session:
+    """The session as a rotation leaves it (statements.ROTATION writes this; the parity tests check it)."""
+    return dataclasses.replace(session, previous_token=session.current_token, current_token=successor,
+                               rotated_at=now, last_used_at=now)
+
+
+def revoked(session: Session, now: datetime) -> Session:
+    return dataclasses.replace(session, revoked_at=now, revoked_reason="logout")
+
+
+def judge(session: Session, presented: TokenDigest, now: datetime, policy: SessionPolicy,
+          successor: TokenDigest | None = None) -> Presented:
+    """`successor`: what `presented` derives; by default the session's current token (a true retry)."""
+    return session.judge(presented, successor or session.current_token, now, policy)
 
 
 # -- starting and expiry ----------------------------------------------------------------------------
@@ -54,7 +72,7 @@ def test_using_a_session_pushes_its_idle_expiry_forward(clock: FakeClock) -> Non
     session = start(clock)
     clock.advance(days=6)
 
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
 
     assert session.expires_at(DEFAULT) == T0 + timedelta(days=13)
     clock.advance(days=2)
@@ -66,7 +84,7 @@ def test_the_absolute_lifetime_ends_a_session_that_is_used_every_day(clock: Fake
     tokens = [TokenDigest.of(f"rt-{n}") for n in range(40)]
     for day in range(29):
         clock.advance(days=1)
-        session.rotate(tokens[day], clock.now())
+        session = rotated(session, tokens[day], clock.now())
         assert session.is_active(clock.now(), DEFAULT), f"day {day + 1}"
 
     clock.advance(days=1)  # day 30: last used a day ago, but the absolute lifetime is over
@@ -77,7 +95,7 @@ def test_the_absolute_lifetime_ends_a_session_that_is_used_every_day(clock: Fake
 def test_expires_at_is_the_absolute_expiry_when_that_comes_before_the_idle_expiry(clock: FakeClock) -> None:
     session = start(clock)
     clock.advance(days=28)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
 
     # idle expiry would be day 35; the absolute one is day 30
     assert session.expires_at(DEFAULT) == T0 + timedelta(days=30)
@@ -86,7 +104,7 @@ def test_expires_at_is_the_absolute_expiry_when_that_comes_before_the_idle_expir
 def test_expires_at_is_the_idle_expiry_when_that_comes_first(clock: FakeClock) -> None:
     session = start(clock)
     clock.advance(days=10)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
 
     assert session.expires_at(DEFAULT) == T0 + timedelta(days=17)
 
@@ -98,69 +116,78 @@ def test_the_current_token_of_an_active_session_is_judged_current(clock: FakeClo
     session = start(clock)
     clock.advance(days=3)
 
-    assert session.judge(FIRST, clock.now(), DEFAULT) is Presented.CURRENT
+    assert judge(session, FIRST, clock.now(), DEFAULT) is Presented.CURRENT
 
 
 def test_the_previous_token_is_reuse_when_there_is_no_grace_window(clock: FakeClock) -> None:
     session = start(clock)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
 
     # not even a microsecond later
-    assert session.judge(FIRST, clock.now(), DEFAULT) is Presented.REUSED
+    assert judge(session, FIRST, clock.now(), DEFAULT) is Presented.REUSED
 
 
 def test_the_previous_token_inside_the_grace_window_is_a_retry(clock: FakeClock) -> None:
     session = start(clock, GRACE_10S)
     clock.advance(minutes=5)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
     clock.advance(seconds=10)
 
-    assert session.judge(FIRST, clock.now(), GRACE_10S) is Presented.GRACE_RETRY
+    assert judge(session, FIRST, clock.now(), GRACE_10S) is Presented.GRACE_RETRY
 
 
 def test_the_previous_token_after_the_grace_window_is_reuse(clock: FakeClock) -> None:
     session = start(clock, GRACE_10S)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
     clock.advance(seconds=10, microseconds=1)
 
-    assert session.judge(FIRST, clock.now(), GRACE_10S) is Presented.REUSED
+    assert judge(session, FIRST, clock.now(), GRACE_10S) is Presented.REUSED
 
 
 def test_a_token_older_than_the_previous_one_is_reuse_even_inside_the_grace_window(clock: FakeClock) -> None:
     session = start(clock, GRACE_10S)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
     clock.advance(seconds=1)
-    session.rotate(THIRD, clock.now())
+    session = rotated(session, THIRD, clock.now())
     clock.advance(seconds=1)
 
-    assert session.judge(FIRST, clock.now(), GRACE_10S) is Presented.REUSED
-    assert session.judge(SECOND, clock.now(), GRACE_10S) is Presented.GRACE_RETRY
-    assert session.judge(THIRD, clock.now(), GRACE_10S) is Presented.CURRENT
+    assert judge(session, FIRST, clock.now(), GRACE_10S) is Presented.REUSED
+    assert judge(session, SECOND, clock.now(), GRACE_10S) is Presented.GRACE_RETRY
+    assert judge(session, THIRD, clock.now(), GRACE_10S) is Presented.CURRENT
+
+
+def test_the_previous_token_inside_the_grace_window_is_refused_when_the_session_moved_on_differently(
+        clock: FakeClock) -> None:
+    session = start(clock, GRACE_10S)
+    session = rotated(session, SECOND, clock.now())
+
+    # the successor FIRST derives now is not SECOND (the successor key changed): no retry, and no reuse
+    assert judge(session, FIRST, clock.now(), GRACE_10S, successor=THIRD) is Presented.OTHER_SUCCESSOR
 
 
 def test_a_token_that_was_never_current_in_this_session_is_not_a_grace_retry(clock: FakeClock) -> None:
     session = start(clock, GRACE_10S)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
 
-    assert session.judge(STRANGER, clock.now(), GRACE_10S) is Presented.REUSED
+    assert judge(session, STRANGER, clock.now(), GRACE_10S) is Presented.REUSED
 
 
 def test_any_token_of_a_revoked_session_is_judged_inactive(clock: FakeClock) -> None:
     session = start(clock, GRACE_10S)
-    session.rotate(SECOND, clock.now())
-    session.revoke(clock.now(), RevocationReason.LOGOUT)
+    session = rotated(session, SECOND, clock.now())
+    session = revoked(session, clock.now())
 
-    assert session.judge(SECOND, clock.now(), GRACE_10S) is Presented.INACTIVE
-    assert session.judge(FIRST, clock.now(), GRACE_10S) is Presented.INACTIVE
+    assert judge(session, SECOND, clock.now(), GRACE_10S) is Presented.INACTIVE
+    assert judge(session, FIRST, clock.now(), GRACE_10S) is Presented.INACTIVE
 
 
 def test_any_token_of_an_idle_expired_session_is_judged_inactive(clock: FakeClock) -> None:
     session = start(clock)
-    session.rotate(SECOND, clock.now())
+    session = rotated(session, SECOND, clock.now())
     clock.advance(days=7)
 
-    assert session.judge(SECOND, clock.now(), DEFAULT) is Presented.INACTIVE
-    assert session.judge(FIRST, clock.now(), DEFAULT) is Presented.INACTIVE
+    assert judge(session, SECOND, clock.now(), DEFAULT) is Presented.INACTIVE
+    assert judge(session, FIRST, clock.now(), DEFAULT) is Presented.INACTIVE
 
 
 def test_the_current_token_of_a_session_past_its_absolute_lifetime_is_judged_inactive(clock: FakeClock) -> None:
@@ -168,46 +195,7 @@ def test_the_current_token_of_a_session_past_its_absolute_lifetime_is_judged_ina
     session = start(clock, policy)
     clock.advance(hours=1)
 
-    assert session.judge(FIRST, clock.now(), policy) is Presented.INACTIVE
-
-
-# -- rotation and revocation ------------------------------------------------------------------------
-
-
-def test_rotating_keeps_the_spent_token_as_previous_and_marks_the_time(clock: FakeClock) -> None:
-    session = start(clock)
-    clock.advance(hours=2)
-
-    session.rotate(SECOND, clock.now())
-
-    assert session.current_token == SECOND
-    assert session.previous_token == FIRST
-    assert session.rotated_at == T0 + timedelta(hours=2)
-    assert session.last_used_at == T0 + timedelta(hours=2)
-    assert session.created_at == T0
-    assert session.id == UUID(int=1)
-
-
-def test_revoking_ends_the_session_and_records_when_and_why(clock: FakeClock) -> None:
-    session = start(clock)
-    clock.advance(minutes=1)
-
-    assert session.revoke(clock.now(), RevocationReason.REFRESH_TOKEN_REUSE) is True
-
-    assert session.revoked_at == T0 + timedelta(minutes=1)
-    assert session.revoked_reason == "refresh_token_reuse"
-    assert not session.is_active(clock.now(), DEFAULT)
-
-
-def test_revoking_twice_reports_false_and_keeps_the_first_time_and_reason(clock: FakeClock) -> None:
-    session = start(clock)
-    session.revoke(clock.now(), RevocationReason.LOGOUT)
-    clock.advance(minutes=1)
-
-    assert session.revoke(clock.now(), RevocationReason.PASSWORD_CHANGED) is False
-
-    assert session.revoked_at == T0
-    assert session.revoked_reason == "logout"
+    assert judge(session, FIRST, clock.now(), policy) is Presented.INACTIVE
 
 
 # -- the policy ---------------------------------------------------------------------------------------

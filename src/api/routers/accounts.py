@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 
-from api.deps import ContainerDep, CurrentPrincipal, container_of
-from api.notifications import delivery_task
+from api.deps import ChangePasswordCase, CurrentPrincipal, GetProfileCase, RegisterUserCase, UpdateProfileCase
 from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
 from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterRequest, UserOut
 from application.dto import ChangePasswordCommand, RegisterCommand
@@ -20,34 +19,32 @@ def _user_out(user: User) -> UserOut:
 
 
 @router.get("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
-async def me(principal: CurrentPrincipal, request: Request) -> Response:
+async def me(principal: CurrentPrincipal, get_profile: GetProfileCase) -> Response:
     # The hottest authenticated route: serialised once here, instead of FastAPI validating the
-    # returned model against response_model and serialising it again (the schema still documents
-    # it); the container is taken from the request rather than as one more dependency to resolve.
-    user = _user_out(await container_of(request).get_profile().execute(principal))
+    # returned model against response_model and serialising it again (the schema still documents it).
+    user = _user_out(await get_profile.execute(principal))
     return Response(user.model_dump_json(), media_type="application/json")
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
              responses={409: problem("Email already registered"), **VALIDATION, **UNAVAILABLE})
-async def register(body: RegisterRequest, c: ContainerDep) -> UserOut:
-    user = await c.register_user().execute(RegisterCommand(body.email, body.password, body.full_name))
+async def register(body: RegisterRequest, register_user: RegisterUserCase) -> UserOut:
+    user = await register_user.execute(RegisterCommand(body.email, body.password, body.full_name))
     return _user_out(user)
 
 
 @router.patch("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
-async def update_me(body: ProfilePatch, principal: CurrentPrincipal, c: ContainerDep) -> UserOut:
+async def update_me(body: ProfilePatch, principal: CurrentPrincipal, get_profile: GetProfileCase,
+                    update_profile: UpdateProfileCase) -> UserOut:
     if "full_name" not in body.model_fields_set:  # PATCH changes only the fields sent
-        return _user_out(await c.get_profile().execute(principal))
-    return _user_out(await c.update_profile().execute(principal, body.full_name))
+        return _user_out(await get_profile.execute(principal))
+    return _user_out(await update_profile.execute(principal, body.full_name))
 
 
 @router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT,
              responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
                         **UNAVAILABLE})
-async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, c: ContainerDep,
-                          request: Request, background: BackgroundTasks) -> Response:
-    notifications = await c.change_password().execute(
-        principal, ChangePasswordCommand(body.current_password, body.new_password))
-    background.add_task(delivery_task(request), notifications)
+async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal,
+                          change: ChangePasswordCase) -> Response:
+    await change.execute(principal, ChangePasswordCommand(body.current_password, body.new_password))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,10 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from api.deps import ContainerDep, CurrentPrincipal
+from api.deps import CreateItemCase, CurrentPrincipal, DeleteItemCase, GetItemCase, ListItemsCase, UpdateItemCase
 from api.responses import NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, VALIDATION, Responses
 from api.schemas.items import ItemCreate, ItemOut, ItemPage, ItemPatch
-from application.dto import ItemPatch as ItemPatchCommand
+from application.dto import ItemChanges
 from domain.items import Item
 
 router = APIRouter(prefix="/items", tags=["items"])
@@ -26,32 +26,33 @@ def _out(item: Item) -> ItemOut:
 # Both /items and /items/ answer directly (no redirect).
 @router.get("/", response_model=ItemPage, responses=_ERRORS)
 @router.get("", response_model=ItemPage, include_in_schema=False)
-async def list_items(principal: CurrentPrincipal, c: ContainerDep,
+async def list_items(principal: CurrentPrincipal, list_page: ListItemsCase,
                      limit: Annotated[int, Query(ge=1, le=100)] = 50,
                      offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> ItemPage:
-    page = await c.list_items().execute(principal, limit, offset)
+    page = await list_page.execute(principal, limit, offset)
     return ItemPage(items=[_out(i) for i in page.items], total=page.total)
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=ItemOut, responses=_ERRORS)
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ItemOut, include_in_schema=False)
-async def create_item(body: ItemCreate, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
-    return _out(await c.create_item().execute(principal, body.title, body.description))
+async def create_item(body: ItemCreate, principal: CurrentPrincipal, create: CreateItemCase) -> ItemOut:
+    return _out(await create.execute(principal, body.title, body.description))
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses={**_ERRORS, **NOT_FOUND})
-async def get_item(item_id: UUID, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
-    return _out(await c.get_item().execute(principal, item_id))
+async def get_item(item_id: UUID, principal: CurrentPrincipal, get: GetItemCase) -> ItemOut:
+    return _out(await get.execute(principal, item_id))
 
 
 @router.patch("/{item_id}", response_model=ItemOut, responses={**_ERRORS, **NOT_FOUND})
-async def update_item(item_id: UUID, body: ItemPatch, principal: CurrentPrincipal, c: ContainerDep) -> ItemOut:
-    patch = ItemPatchCommand(title=body.title, description=body.description,
-                             description_given="description" in body.model_fields_set)
-    return _out(await c.update_item().execute(principal, item_id, patch))
+async def update_item(item_id: UUID, body: ItemPatch, principal: CurrentPrincipal,
+                      update: UpdateItemCase) -> ItemOut:
+    changes = ItemChanges(title=body.title, description=body.description,
+                          description_given="description" in body.model_fields_set)
+    return _out(await update.execute(principal, item_id, changes))
 
 
 @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**_ERRORS, **NOT_FOUND})
-async def delete_item(item_id: UUID, principal: CurrentPrincipal, c: ContainerDep) -> Response:
-    await c.delete_item().execute(principal, item_id)
+async def delete_item(item_id: UUID, principal: CurrentPrincipal, delete: DeleteItemCase) -> Response:
+    await delete.execute(principal, item_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

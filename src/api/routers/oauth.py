@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ClientDep, ContainerDep
-from api.notifications import delivery_task
+from api.deps import ClientDep, LogInCase, LogOutCase, RotateRefreshTokenCase
 from api.responses import OAUTH_ERRORS, TOKEN_HEADERS
 from api.routers.tokens import token_response
 from api.schemas.auth import TokenResponse
@@ -86,28 +85,23 @@ def _require(form: dict[str, str], *names: str) -> list[str]:
 
 @router.post("/auth/token", response_model=TokenResponse, openapi_extra={"requestBody": _TOKEN_FORM},
              responses=OAUTH_ERRORS, summary="OAuth 2.0 token endpoint (password and refresh_token grants)")
-async def token(request: Request, c: ContainerDep, client: ClientDep,
-                background: BackgroundTasks) -> Response:
+async def token(request: Request, client: ClientDep, log_in: LogInCase,
+                rotate: RotateRefreshTokenCase) -> Response:
     try:
         form = await read_form(request)
         grant = _require(form, "grant_type")[0]
         if grant == "password":
             username, password = _require(form, "username", "password")
-            result = await c.log_in().execute(LoginCommand(username, password, client))
+            tokens = await log_in.execute(LoginCommand(username, password, client))
         elif grant == "refresh_token":
-            result = await c.refresh_tokens().execute(_require(form, "refresh_token")[0])
+            tokens = await rotate.execute(_require(form, "refresh_token")[0])
         else:
             raise OAuthProblem("unsupported_grant_type", f"Grant type {grant[:64]!r} is not supported")
     except OAuthProblem as problem:
         return problem.response()
     except DomainError as error:
-        response = _oauth_error(error).response()
-        if error.pending_notifications:
-            background.add_task(delivery_task(request), error.pending_notifications)
-        return response
-    if result.notifications:
-        background.add_task(delivery_task(request), result.notifications)
-    return token_response(result.tokens)
+        return _oauth_error(error).response()
+    return token_response(tokens)
 
 
 def _oauth_error(error: DomainError) -> OAuthProblem:
@@ -126,14 +120,14 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
              responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"},
                         400: OAUTH_ERRORS[400]},
              summary="RFC 7009 token revocation")
-async def revoke(request: Request, c: ContainerDep) -> Response:
+async def revoke(request: Request, log_out: LogOutCase) -> Response:
     try:
         form = await read_form(request)
         token_value = _require(form, "token")[0]
     except OAuthProblem as problem:
         return problem.response()
     try:
-        await c.log_out().execute(token_value)
+        await log_out.execute(token_value)
     except StorageUnavailable:
         return OAuthProblem("temporarily_unavailable", "Try again shortly", 503, {"Retry-After": "1"}).response()
     return Response(status_code=200, headers=TOKEN_HEADERS)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import ContainerDep
+from api.deps import DatabaseProbeDep, KeyRingDep, SettingsDep
 from api.problems import problem_body
 from api.responses import problem
 
@@ -20,8 +20,8 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/health/ready", responses={503: problem("The database is unreachable")})
-async def ready(c: ContainerDep) -> JSONResponse:
-    if await c.database_probe().ok():
+async def ready(probe: DatabaseProbeDep) -> JSONResponse:
+    if await probe.ok():
         return JSONResponse({"status": "ok", "database": "ok"})
     body = problem_body(503, "not_ready", "The database is unreachable", "Service not ready",
                         database="unavailable")
@@ -30,14 +30,14 @@ async def ready(c: ContainerDep) -> JSONResponse:
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(c: ContainerDep) -> JSONResponse:
-    return JSONResponse({"keys": list(c.keyring().public_jwks)},
+async def jwks(keyring: KeyRingDep) -> JSONResponse:
+    return JSONResponse({"keys": list(keyring.public_jwks)},
                         headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/.well-known/oauth-authorization-server")
-async def metadata(c: ContainerDep) -> dict[str, Any]:
-    issuer = c.settings().issuer
+async def metadata(settings: SettingsDep) -> dict[str, Any]:
+    issuer = settings.issuer
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}/auth/token",

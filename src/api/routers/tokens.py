@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ClientDep, ContainerDep, CurrentPrincipal
-from api.notifications import delivery_task
+from api.deps import (
+    ClientDep,
+    CurrentPrincipal,
+    EndSessionCase,
+    ListSessionsCase,
+    LogInCase,
+    LogOutCase,
+    LogOutEverywhereCase,
+    RotateRefreshTokenCase,
+)
 from api.responses import TOKEN_HEADERS, UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
 from api.schemas.auth import LoginRequest, RefreshRequest, SessionOut, TokenResponse
 from application.dto import LoginCommand
@@ -26,42 +34,38 @@ def token_response(tokens: IssuedTokens) -> JSONResponse:
 @router.post("/login", response_model=TokenResponse,
              responses={401: problem("Invalid credentials"), 429: problem("Too many failed attempts"),
                         **VALIDATION, **UNAVAILABLE})
-async def login(body: LoginRequest, request: Request, c: ContainerDep, client: ClientDep,
-                background: BackgroundTasks) -> Response:
-    result = await c.log_in().execute(LoginCommand(body.email, body.password, client))
-    background.add_task(delivery_task(request), result.notifications)
-    return token_response(result.tokens)
+async def login(body: LoginRequest, client: ClientDep, log_in: LogInCase) -> Response:
+    return token_response(await log_in.execute(LoginCommand(body.email, body.password, client)))
 
 
 @router.post("/refresh", response_model=TokenResponse,
              responses={401: problem("Unknown, expired, revoked or reused refresh token"),
                         **VALIDATION, **UNAVAILABLE})
-async def refresh(body: RefreshRequest, c: ContainerDep) -> Response:
-    result = await c.refresh_tokens().execute(body.refresh_token)
-    return token_response(result.tokens)
+async def refresh(body: RefreshRequest, rotate: RotateRefreshTokenCase) -> Response:
+    return token_response(await rotate.execute(body.refresh_token))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses={**VALIDATION, **UNAVAILABLE})
-async def logout(body: RefreshRequest, c: ContainerDep) -> Response:
-    await c.log_out().execute(body.refresh_token)
+async def logout(body: RefreshRequest, log_out: LogOutCase) -> Response:
+    await log_out.execute(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses={**UNAUTHORIZED, **UNAVAILABLE})
-async def logout_all(principal: CurrentPrincipal, c: ContainerDep) -> Response:
-    await c.log_out_everywhere().execute(principal)
+async def logout_all(principal: CurrentPrincipal, log_out_everywhere: LogOutEverywhereCase) -> Response:
+    await log_out_everywhere.execute(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/sessions", response_model=list[SessionOut], responses={**UNAUTHORIZED, **UNAVAILABLE})
-async def list_sessions(principal: CurrentPrincipal, c: ContainerDep) -> list[SessionOut]:
-    views = await c.list_sessions().execute(principal)
+async def list_sessions(principal: CurrentPrincipal, list_live: ListSessionsCase) -> list[SessionOut]:
+    views = await list_live.execute(principal)
     return [SessionOut(id=v.id, created_at=v.created_at, last_used_at=v.last_used_at, expires_at=v.expires_at,
                        user_agent=v.user_agent, ip=v.ip, current=v.current) for v in views]
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE, 404: problem("No such session")})
-async def end_session(session_id: UUID, principal: CurrentPrincipal, c: ContainerDep) -> Response:
-    await c.end_session().execute(principal, session_id)
+async def end_session(session_id: UUID, principal: CurrentPrincipal, end: EndSessionCase) -> Response:
+    await end.execute(principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,15 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, Field
 
 from api.schemas.common import Text
+from domain.tokens import MAX_TOKEN_LENGTH
+from domain.user import (
+    MAX_EMAIL_LENGTH,
+    MAX_FULL_NAME_LENGTH,
+    MAX_LOGIN_EMAIL_LENGTH,
+    MAX_LOGIN_PASSWORD_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+)
 
 
 def _valid_email(value: str) -> str:
@@ -18,24 +27,26 @@ def _valid_email(value: str) -> str:
     return value
 
 
-EmailText = Annotated[Text, Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
+EmailText = Annotated[Text, Field(min_length=3, max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
                       AfterValidator(_valid_email)]
-Password = Annotated[Text, Field(max_length=1024)]
+NewPassword = Annotated[Text, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
+PresentedPassword = Annotated[Text, Field(max_length=MAX_LOGIN_PASSWORD_LENGTH)]
+FullName = Annotated[Text, Field(max_length=MAX_FULL_NAME_LENGTH)]
 
 
 class RegisterRequest(BaseModel):
     email: EmailText
-    password: Annotated[Password, Field(min_length=8)]
-    full_name: Annotated[Text, Field(max_length=200)] | None = None
+    password: NewPassword
+    full_name: FullName | None = None
 
 
 class LoginRequest(BaseModel):
-    email: Annotated[Text, Field(max_length=1024)]
-    password: Annotated[Text, Field(max_length=4096)]
+    email: Annotated[Text, Field(max_length=MAX_LOGIN_EMAIL_LENGTH)]
+    password: PresentedPassword
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[Text, Field(max_length=8192)]
+    refresh_token: Annotated[Text, Field(max_length=MAX_TOKEN_LENGTH)]
 
 
 class TokenResponse(BaseModel):
@@ -54,12 +65,12 @@ class UserOut(BaseModel):
 
 
 class ProfilePatch(BaseModel):
-    full_name: Annotated[Text, Field(max_length=200)] | None = None
+    full_name: FullName | None = None
 
 
 class ChangePasswordRequest(BaseModel):
-    current_password: Annotated[Text, Field(max_length=4096)]
-    new_password: Annotated[Password, Field(min_length=8)]
+    current_password: PresentedPassword
+    new_password: NewPassword
 
 
 class SessionOut(BaseModel):

@@ -1,3 +1,5 @@
+"""Bodies of the item routes."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Text
 from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
-from domain.notifications import MAX_MESSAGE_LENGTH
 
 Title = Annotated[Text, Field(min_length=1, max_length=MAX_TITLE_LENGTH, pattern=r"\S")]
 Description = Annotated[Text, Field(max_length=MAX_DESCRIPTION_LENGTH)]
@@ -36,21 +37,3 @@ class ItemOut(BaseModel):
 class ItemPage(BaseModel):
     items: list[ItemOut]
     total: int
-
-
-class MessageCreate(BaseModel):
-    message: Annotated[Text, Field(min_length=1, max_length=MAX_MESSAGE_LENGTH, pattern=r"\S")]
-
-
-class NotificationQueued(BaseModel):
-    id: UUID
-    status: str
-
-
-class NotificationOut(BaseModel):
-    id: UUID
-    kind: str
-    message: str
-    status: str
-    created_at: datetime
-    delivered_at: datetime | None

@@ -1,10 +1,10 @@
-"""Rows → domain entities. Nothing above infrastructure sees a row."""
+"""Rows → domain entities and back (a row as the named parameters of its INSERT). Nothing above
+infrastructure sees a row."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from domain.items import Item
 from domain.notifications import Notification, NotificationKind, NotificationStatus
@@ -13,12 +13,17 @@ from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
 
 
-def user_from_row(row: RowMapping) -> User:
+def user_from_row(row: Mapping[str, Any]) -> User:
     return User(id=row["id"], email=Email(row["email"]), password_hash=PasswordHash(row["password_hash"]),
                 full_name=row["full_name"], created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-def session_from_row(row: RowMapping) -> Session:
+def user_values(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email.value, "password_hash": user.password_hash.value,
+            "full_name": user.full_name, "created_at": user.created_at, "updated_at": user.updated_at}
+
+
+def session_from_row(row: Mapping[str, Any]) -> Session:
     previous = row["previous_token"]
     return Session(
         id=row["id"], user_id=row["user_id"], created_at=row["created_at"],
@@ -41,15 +46,26 @@ def session_values(session: Session) -> dict[str, Any]:
     }
 
 
-def item_from_row(row: RowMapping) -> Item:
+def item_from_row(row: Mapping[str, Any]) -> Item:
     return Item(id=row["id"], owner_id=row["owner_id"], title=row["title"], description=row["description"],
                 created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-def notification_from_row(row: RowMapping) -> Notification:
+def item_values(item: Item) -> dict[str, Any]:
+    return {"id": item.id, "owner_id": item.owner_id, "title": item.title, "description": item.description,
+            "created_at": item.created_at, "updated_at": item.updated_at}
+
+
+def notification_from_row(row: Mapping[str, Any]) -> Notification:
     return Notification(
         id=row["id"], user_id=row["user_id"], kind=NotificationKind(row["kind"]), message=row["message"],
         status=NotificationStatus(row["status"]), created_at=row["created_at"],
         delivered_at=row["delivered_at"], attempts=row["attempts"], last_error=row["last_error"],
         claimed_until=row["claimed_until"],
     )
+
+
+def notification_values(n: Notification) -> dict[str, Any]:
+    return {"id": n.id, "user_id": n.user_id, "kind": n.kind.value, "message": n.message, "status": n.status.value,
+            "created_at": n.created_at, "delivered_at": n.delivered_at, "attempts": n.attempts,
+            "last_error": n.last_error, "claimed_until": n.claimed_until}

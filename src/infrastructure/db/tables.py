@@ -20,6 +20,10 @@ from sqlalchemy import (
     Uuid,
 )
 
+from domain.items import MAX_TITLE_LENGTH
+from domain.session import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
+from domain.user import MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -54,9 +58,9 @@ users = Table(
     "users",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("email", String(320), nullable=False, unique=True),
+    Column("email", String(MAX_EMAIL_LENGTH), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
-    Column("full_name", String(200), nullable=True),
+    Column("full_name", String(MAX_FULL_NAME_LENGTH), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -74,8 +78,8 @@ sessions = Table(
     Column("rotated_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_reason", String(32), nullable=True),
-    Column("user_agent", String(512), nullable=True),
-    Column("ip", String(64), nullable=True),
+    Column("user_agent", String(MAX_USER_AGENT_LENGTH), nullable=True),
+    Column("ip", String(MAX_IP_LENGTH), nullable=True),
 )
 
 # Every refresh token ever issued, by digest: finds the session of a spent token (reuse, logout).
@@ -92,7 +96,7 @@ items = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("owner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("title", String(200), nullable=False),
+    Column("title", String(MAX_TITLE_LENGTH), nullable=False),
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -1,134 +1,158 @@
-"""One use case, one transaction, one explicit commit."""
+"""Units of work: one use case's repositories over one runner, and what happens at commit.
+
+Chosen by composition in `SqlUnitOfWorkFactory`, once, at construction:
+
+- `TransactionUnitOfWork`: a transaction on one pooled SQLAlchemy connection, opened on the first
+  statement. On Postgres the new sessions and notifications it is given first are held back and
+  written at commit in one statement on the asyncpg pool if nothing else ran (held_inserts.py).
+- `AutocommitUnitOfWork`: no transaction; each statement stands alone. On Postgres the statements run
+  on the asyncpg pool (asyncpg_runner.py), on SQLite on an autocommit connection.
+
+Both, once their writes are committed, drop the changed accounts from this worker's account cache
+(other workers hear of it from the database) and hand the notifications they recorded to the
+delivery queue (delivered after the response; see api/delivery.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 from uuid import UUID
 
-from sqlalchemy.engine import Dialect, Result
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import Executable
 
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import DeliveryQueue, UnitOfWork, UnitOfWorkFactory
 from domain.errors import StorageUnavailable
-from domain.notifications import Notification
-from domain.session import Session
+from domain.notifications import Handoff
 from infrastructure.db.errors import is_outage
-from infrastructure.db.pg_fast import PgFastPath
+from infrastructure.db.held_inserts import HeldInserts
 from infrastructure.db.repositories import (
+    Insertion,
+    ProfileCache,
     SqlItemRepository,
     SqlNotificationRepository,
     SqlSessionRepository,
     SqlUserRepository,
-    notification_insert,
-    session_inserts,
 )
-from infrastructure.db.user_cache import UserCache
+from infrastructure.db.runners import ConnectionRunner, Params, StatementRunner, unavailable
 
 
-class SqlUnitOfWork(UnitOfWork):
-    """A transaction on one pooled connection, opened on the first statement (a use case served
-    entirely by the Postgres fast path in autocommit mode never checks one out).
+class _Unit(UnitOfWork):
+    """The repositories over one runner, and what the unit of work recorded and changed."""
 
-    On Postgres, new sessions and notifications added before any other statement are held back: if
-    nothing else runs, commit writes them in one statement on the asyncpg pool (a login's session,
-    first refresh token and new-login notification: one round trip instead of a pooled SQLAlchemy
-    transaction of five); if another statement comes first, they are written at the start of the
-    transaction, in order. Either way they are committed together or not at all.
-    """
-
-    def __init__(self, engine: AsyncEngine, fast: PgFastPath | None = None, user_cache: UserCache | None = None,
-                 *, autocommit: bool = False) -> None:
-        self._engine = engine
-        self._autocommit = autocommit
-        self._fast = fast if autocommit else None  # the fast path is single statements only
-        self._batch_writer = None if autocommit else fast
-        self._held_sessions: list[Session] = []
-        self._held_notifications: list[Notification] = []
-        self._user_cache = user_cache
+    def __init__(self, runner: StatementRunner, insert: Insertion, profiles: ProfileCache,
+                 deliveries: DeliveryQueue) -> None:
+        self._profiles = profiles
+        self._deliveries = deliveries
+        self._recorded: list[Handoff] = []
         self._changed_users: set[UUID] = set()
-        self._conn: AsyncConnection | None = None
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._engine.dialect
-
-    async def execute(self, statement: Executable) -> Result[Any]:
-        conn = self._conn or await self._open()
-        return await conn.execute(statement)
-
-    async def _open(self) -> AsyncConnection:
-        try:
-            conn = await self._engine.connect()
-            if self._autocommit:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-            else:
-                await conn.begin()
-        except Exception as exc:
-            if is_outage(exc):
-                raise StorageUnavailable("The database is unavailable; try again shortly") from exc
-            raise
-        self._conn = conn
-        await self._write_held_rows(conn)
-        return conn
-
-    def defer_session(self, session: Session) -> bool:
-        if self._batch_writer is None or self._conn is not None:
-            return False
-        self._held_sessions.append(session)
-        return True
-
-    def defer_notification(self, notification: Notification) -> bool:
-        if self._batch_writer is None or self._conn is not None:
-            return False
-        self._held_notifications.append(notification)
-        return True
-
-    async def _write_held_rows(self, conn: AsyncConnection) -> None:
-        held_sessions, self._held_sessions = self._held_sessions, []
-        held_notifications, self._held_notifications = self._held_notifications, []
-        for session in held_sessions:
-            for statement in session_inserts(session):
-                await conn.execute(statement)
-        for notification in held_notifications:
-            await conn.execute(notification_insert(notification))
+        self.users = SqlUserRepository(runner, profiles, self._changed_users.add)
+        self.sessions = SqlSessionRepository(runner, insert)
+        self.items = SqlItemRepository(runner)
+        self.notifications = SqlNotificationRepository(runner, insert, self._recorded.append)
 
     async def __aenter__(self) -> Self:
-        self._conn = None
-        self._changed_users.clear()
-        self._held_sessions, self._held_notifications = [], []
-        batch = self if self._batch_writer is not None else None
-        self.users = SqlUserRepository(self, self._fast, self._user_cache, self._changed_users.add)
-        self.sessions = SqlSessionRepository(self, self._fast, batch)
-        self.items = SqlItemRepository(self)
-        self.notifications = SqlNotificationRepository(self, self._fast, batch)
         return self
+
+    def _committed(self) -> None:
+        for user_id in self._changed_users:
+            self._profiles.forget(user_id)
+        self._changed_users.clear()
+        if self._recorded:
+            self._deliveries.put(tuple(self._recorded))
+            self._recorded.clear()
+
+
+class TransactionUnitOfWork(_Unit):
+    def __init__(self, engine: AsyncEngine, profiles: ProfileCache, deliveries: DeliveryQueue,
+                 batch_runner: StatementRunner | None) -> None:
+        self._engine = engine
+        self._held = HeldInserts()
+        self._batch_runner = batch_runner  # writes held rows in one statement; None: nothing is held
+        self._conn = ConnectionRunner(engine.dialect.name, self._begin)
+        super().__init__(self._conn, self._hold if batch_runner is not None else self._conn.run, profiles,
+                         deliveries)
+
+    async def _hold(self, statement: Insert, params: Params) -> None:
+        if self._conn.connection is not None:  # something else ran already: write in order
+            await self._conn.run(statement, params)
+        else:
+            self._held.hold(statement, params)
+
+    async def _begin(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        try:
+            await conn.begin()
+            await self._held.write_in_order(conn.execute)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def commit(self) -> None:
+        try:
+            if self._conn.connection is not None:
+                await self._conn.connection.commit()
+            elif self._held and self._batch_runner is not None:
+                await self._held.write_at_once(self._batch_runner)
+        except StorageUnavailable:
+            raise
+        except Exception as exc:
+            if is_outage(exc):
+                raise unavailable(exc) from exc
+            raise
+        self._committed()
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn.connection = self._conn.connection, None
         if conn is not None:
             try:
                 await conn.rollback()  # no-op after a commit; nothing is written unless asked
                 await conn.close()
             except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
                 pass
-        self._forget_changed_users()  # autocommit writes are committed already; a rollback changed nothing
-        if exc is not None and not isinstance(exc, StorageUnavailable) and is_outage(exc):
-            raise StorageUnavailable("The database is unavailable; try again shortly") from exc
+
+
+class AutocommitUnitOfWork(_Unit):
+    def __init__(self, runner: StatementRunner, profiles: ProfileCache, deliveries: DeliveryQueue,
+                 connection: ConnectionRunner | None = None) -> None:
+        super().__init__(runner, runner.run, profiles, deliveries)
+        self._connection = connection  # to close on exit, when the runner is a connection of its own
 
     async def commit(self) -> None:
-        if self._conn is None and self._batch_writer is not None and (self._held_sessions or self._held_notifications):
-            await self._batch_writer.insert(self._held_sessions, self._held_notifications)
-            self._held_sessions, self._held_notifications = [], []  # only once written
-        if self._conn is not None and not self._autocommit:
-            await self._conn.commit()
-        self._forget_changed_users()
+        self._committed()  # each statement committed on its own already
 
-    def _forget_changed_users(self) -> None:
-        # Committed: this worker's cached copies go now (other workers hear it from the database).
-        if self._user_cache is not None:
-            for user_id in self._changed_users:
-                self._user_cache.forget(user_id)
-        self._changed_users.clear()
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        self._committed()  # written is written, commit or not
+        if self._connection is not None and self._connection.connection is not None:
+            conn, self._connection.connection = self._connection.connection, None
+            with contextlib.suppress(Exception):  # the connection is already broken; the pool discards it
+                await conn.close()
+
+
+class SqlUnitOfWorkFactory(UnitOfWorkFactory):
+    """Hands out units of work; on Postgres, autocommit ones run on the asyncpg pool."""
+
+    def __init__(self, engine: AsyncEngine, asyncpg_runner: StatementRunner | None, profiles: ProfileCache,
+                 deliveries: DeliveryQueue) -> None:
+        self._engine = engine
+        self._asyncpg = asyncpg_runner
+        self._profiles = profiles
+        self._deliveries = deliveries
+
+    def __call__(self, *, autocommit: bool = False) -> UnitOfWork:
+        if not autocommit:
+            return TransactionUnitOfWork(self._engine, self._profiles, self._deliveries, self._asyncpg)
+        if self._asyncpg is not None:
+            return AutocommitUnitOfWork(self._asyncpg, self._profiles, self._deliveries)
+        connection = ConnectionRunner(self._engine.dialect.name, self._connect_autocommit)
+        return AutocommitUnitOfWork(connection, self._profiles, self._deliveries, connection)
+
+    async def _connect_autocommit(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn

@@ -42,6 +42,19 @@ SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_changed' AND tgrel
 log = logging.getLogger("gatehouse.cache")
 
 
+class Uncached:
+    """No account cache (SQLite, or GATEHOUSE_PROFILE_CACHE_SECONDS=0): every read goes to the database."""
+
+    async def get(self, user_id: UUID, load: Callable[[UUID], Awaitable[User | None]]) -> User | None:
+        return await load(user_id)
+
+    def forget(self, user_id: UUID) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
 class UserCache:
     def __init__(self, dsn: str, *, ttl_seconds: float, connect_timeout: float) -> None:
         self._dsn = dsn
@@ -79,7 +92,7 @@ class UserCache:
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.is_closed()
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         listener, self._listener = self._listener, None
         self.forget_all()
         if listener is not None and not listener.is_closed():

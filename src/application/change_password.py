@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from application.dto import ChangePasswordCommand
+from application.passwords import check_password_policy
+from application.unit_of_work import UnitOfWorkFactory
+from domain.errors import InvalidToken, WrongCurrentPassword
+from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Notification, NotificationKind
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
+from domain.session import RevocationReason
+from domain.tokens import Principal
+
+
+class ChangePassword:
+    """Change the password; every other session of the user ends, the caller's stays; the user is told."""
+
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
+                 activity: SessionActivity, clock: Clock, ids: IdGenerator, delivery: DeliveryPolicy) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._common = common
+        self._activity = activity
+        self._clock = clock
+        self._ids = ids
+        self._delivery = delivery
+
+    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
+        check_password_policy(command.new_password, self._common, field="new_password")
+        async with self._uow(autocommit=True) as uow:
+            user = await uow.users.get(principal.user_id)
+        if user is None:
+            raise InvalidToken("The account of this token no longer exists")
+        if not await self._hasher.verify(user.password_hash, command.current_password):
+            raise WrongCurrentPassword("The current password is wrong")
+        new_hash = await self._hasher.hash(command.new_password)
+        now = self._clock.now()
+        notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
+                                          kind=NotificationKind.PASSWORD_CHANGED,
+                                          message=CREDENTIALS_CHANGED_TEXT, now=now, lease=self._delivery.lease)
+        async with self._uow() as uow:
+            user.change_password_hash(new_hash, now)
+            await uow.users.update(user)
+            ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_CHANGED,
+                                                          keep=principal.session_id)
+            await uow.notifications.add(notification, user.email)
+            await uow.commit()
+        self._activity.forget(ended)

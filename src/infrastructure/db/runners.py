@@ -1,0 +1,72 @@
+"""What repositories run their statements on: one interface, two implementations.
+
+`StatementRunner` takes a statement of statements.py and its named parameters. `ConnectionRunner`
+runs it on a SQLAlchemy connection (a transaction, or an autocommit connection on SQLite);
+`AsyncpgRunner` (asyncpg_runner.py) runs the same statement on Postgres's asyncpg pool. Both report
+an unreachable database as `StorageUnavailable` and a violated constraint (a unique key, say) as
+`ConstraintViolation`, so the repositories above them are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from domain.errors import StorageUnavailable
+from infrastructure.db.errors import is_outage
+
+Row = Mapping[str, Any]
+Params = Mapping[str, Any]
+
+
+class ConstraintViolation(Exception):
+    """A statement broke a constraint of the schema (a unique key, a foreign key, NOT NULL)."""
+
+
+class StatementRunner(Protocol):
+    dialect_name: str
+
+    async def one(self, statement: Executable, params: Params) -> Row | None:
+        """The first row the statement returns, if any."""
+
+    async def all(self, statement: Executable, params: Params) -> list[Row]: ...
+    async def run(self, statement: Executable, params: Params) -> None: ...
+
+
+def unavailable(exc: BaseException) -> StorageUnavailable:
+    return StorageUnavailable("The database is unavailable; try again shortly")
+
+
+class ConnectionRunner(StatementRunner):
+    """Runs statements on one SQLAlchemy connection, opened on the first statement by `open`."""
+
+    def __init__(self, dialect_name: str, open: Callable[[], Awaitable[AsyncConnection]]) -> None:
+        self.dialect_name = dialect_name
+        self._open = open
+        self.connection: AsyncConnection | None = None
+
+    async def one(self, statement: Executable, params: Params) -> Row | None:
+        row: Row | None = (await self._execute(statement, params)).mappings().first()
+        return row
+
+    async def all(self, statement: Executable, params: Params) -> list[Row]:
+        return list((await self._execute(statement, params)).mappings())
+
+    async def run(self, statement: Executable, params: Params) -> None:
+        await self._execute(statement, params)
+
+    async def _execute(self, statement: Executable, params: Params) -> Any:
+        try:
+            if self.connection is None:
+                self.connection = await self._open()
+            return await self.connection.execute(statement, dict(params))
+        except sa_exc.IntegrityError as exc:
+            raise ConstraintViolation(type(exc).__name__) from None
+        except Exception as exc:
+            if is_outage(exc):
+                raise unavailable(exc) from exc
+            raise

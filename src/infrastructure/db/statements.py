@@ -1,0 +1,155 @@
+"""Every statement the repositories run, each built once as SQLAlchemy Core with named bind parameters.
+
+One source for both ways a statement runs: on a SQLAlchemy connection (transactions, and all of
+SQLite), and on Postgres's asyncpg pool, where `AsyncpgRunner` compiles each of these objects once for
+the asyncpg dialect and reuses its `$n` text (asyncpg_runner.py). Values never go into a statement:
+each is a bind parameter named below and given at execution, so a statement is compiled once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import Executable
+
+from domain.notifications import NotificationStatus
+from infrastructure.db.tables import UTCDateTime, items, notifications, refresh_tokens, sessions, users
+
+MAX_NOTIFICATIONS_LISTED = 500
+
+
+def _insert_row(table: Table) -> Insert:
+    """INSERT of one row, every column a bind parameter named after it."""
+    return insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in table.c})
+
+
+_NOW = bindparam("now", type_=UTCDateTime)
+
+# -- users ---------------------------------------------------------------------------------------
+
+USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
+INSERT_USER = _insert_row(users)
+UPDATE_USER = (update(users).where(users.c.id == bindparam("user_id"))
+               .values(password_hash=bindparam("password_hash"), full_name=bindparam("full_name"),
+                       updated_at=bindparam("updated_at", type_=UTCDateTime)))
+
+# -- sessions and the refresh-token history ------------------------------------------------------
+
+
+def session_is_live() -> ColumnElement[bool]:
+    """The session-liveness rule in SQL (the domain's is `Session.is_active`; the parity tests hold
+    the two together): not revoked, before its absolute expiry, used after the idle cutoff."""
+    return and_(sessions.c.revoked_at.is_(None), sessions.c.absolute_expires_at > _NOW,
+                sessions.c.last_used_at > bindparam("idle_cutoff", type_=UTCDateTime))
+
+
+INSERT_SESSION = _insert_row(sessions)
+INSERT_TOKEN = _insert_row(refresh_tokens)
+SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("session_id"))
+SESSION_BY_TOKEN = (select(sessions).join(refresh_tokens, refresh_tokens.c.session_id == sessions.c.id)
+                    .where(refresh_tokens.c.digest == bindparam("digest")))
+LIVE_SESSIONS_OF_USER = (select(sessions).where(sessions.c.user_id == bindparam("user_id"), session_is_live())
+                         .order_by(sessions.c.last_used_at.desc(), sessions.c.id))
+TOUCH_SESSION = update(sessions).where(sessions.c.id == bindparam("session_id")).values(last_used_at=_NOW)
+REVOKE_SESSION = (update(sessions).where(sessions.c.id == bindparam("session_id"), sessions.c.revoked_at.is_(None))
+                  .values(revoked_at=_NOW, revoked_reason=bindparam("reason")).returning(sessions.c.id))
+_KEEP = bindparam("keep", type_=Uuid)
+REVOKE_SESSIONS_OF_USER = (
+    update(sessions)
+    .where(sessions.c.user_id == bindparam("user"), sessions.c.revoked_at.is_(None),  # not "user_id": a column
+           or_(_KEEP.is_(None), sessions.c.id != _KEEP))
+    .values(revoked_at=_NOW, revoked_reason=bindparam("reason")).returning(sessions.c.id))
+
+# Rotation: spend the presented token if it is the live token of a live session, and remember the
+# successor's digest. Race-free: the row lock and the re-checked WHERE of one conditional UPDATE let
+# only one of any number of concurrent spends match. Each form is safe without a transaction.
+_SUCCESSOR = bindparam("successor", type_=refresh_tokens.c.digest.type)
+_SPEND = (update(sessions).where(sessions.c.current_token == bindparam("presented"), session_is_live())
+          .values(previous_token=sessions.c.current_token, current_token=_SUCCESSOR, rotated_at=_NOW,
+                  last_used_at=_NOW))
+_ROTATED = _SPEND.returning(*sessions.c).cte("rotated")
+# Postgres: the UPDATE and the history INSERT in one statement (a data-modifying CTE), one round trip.
+ROTATE_AND_REMEMBER = select(_ROTATED).add_cte(
+    insert(refresh_tokens).from_select(["digest", "session_id", "issued_at"],
+                                       select(_SUCCESSOR, _ROTATED.c.id, _NOW)).cte("remembered"))
+# SQLite has no data-modifying CTEs: the history first (if the UPDATE then loses the race, or the process
+# dies, the extra row names a token never handed out, which is harmless), then the spend. With a grace
+# window, racing retries derive the same successor: the loser's row exists already, hence DO NOTHING.
+REMEMBER_IF_LIVE = sqlite_insert(refresh_tokens).from_select(
+    ["digest", "session_id", "issued_at"],
+    select(_SUCCESSOR, sessions.c.id, _NOW).where(sessions.c.current_token == bindparam("presented"),
+                                                  session_is_live()),
+).on_conflict_do_nothing()
+SPEND = _SPEND.returning(*sessions.c)
+# What one rotation runs, by dialect; the last statement returns the rotated session (or no row).
+ROTATION: dict[str, tuple[Executable, ...]] = {"postgresql": (ROTATE_AND_REMEMBER,),
+                                               "sqlite": (REMEMBER_IF_LIVE, SPEND)}
+
+# -- items ---------------------------------------------------------------------------------------
+
+_OWNED = (items.c.id == bindparam("item_id"), items.c.owner_id == bindparam("owner_id"))
+INSERT_ITEM = _insert_row(items)
+ITEM_OWNED = select(items).where(*_OWNED)
+UPDATE_ITEM = (update(items).where(items.c.id == bindparam("item_id"))
+               .values(title=bindparam("title"), description=bindparam("description"),
+                       updated_at=bindparam("updated_at", type_=UTCDateTime)))
+DELETE_ITEM_OWNED = delete(items).where(*_OWNED).returning(items.c.id)
+COUNT_ITEMS_OWNED = select(func.count().label("total")).select_from(items).where(
+    items.c.owner_id == bindparam("owner_id"))
+PAGE_OF_ITEMS_OWNED = (select(items).where(items.c.owner_id == bindparam("owner_id"))
+                       .order_by(items.c.created_at.desc(), items.c.id.desc())
+                       .limit(bindparam("limit")).offset(bindparam("offset")))
+
+# -- notifications (the outbox) ------------------------------------------------------------------
+
+INSERT_NOTIFICATION = _insert_row(notifications)
+NOTIFICATIONS_OF_USER = (select(notifications).where(notifications.c.user_id == bindparam("user_id"))
+                         .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+                         .limit(MAX_NOTIFICATIONS_LISTED))
+_QUEUED = notifications.c.status == NotificationStatus.QUEUED.value
+_LEASE_FREE = and_(_QUEUED, or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until <= _NOW))
+_LEASE_UNTIL = bindparam("lease_until", type_=UTCDateTime)
+_RECIPIENT = (select(users.c.email).where(users.c.id == notifications.c.user_id)
+              .scalar_subquery().label("recipient"))
+# Take one notification whose lease is free, or renew the caller's own claim (the lease it holds ends
+# exactly at :held_until; NULL: none) without counting another attempt; with the recipient's address.
+_HELD_BY_CALLER = and_(_QUEUED, notifications.c.claimed_until == bindparam("held_until", type_=UTCDateTime))
+CLAIM_FOR_DELIVERY = (
+    update(notifications).where(notifications.c.id == bindparam("notification_id"),
+                                or_(_LEASE_FREE, _HELD_BY_CALLER))
+    .values(claimed_until=_LEASE_UNTIL, attempts=notifications.c.attempts + case((_HELD_BY_CALLER, 0), else_=1))
+    .returning(*notifications.c, _RECIPIENT))
+# SKIP LOCKED (Postgres) lets several workers sweep at once without waiting on each other; the
+# conditional WHERE of the UPDATE is what makes each claim exclusive either way. The candidates are a
+# MATERIALIZED CTE: as an `IN (subquery … LIMIT)` Postgres may evaluate the subquery more than once and
+# claim more than `limit` rows (found by the parity tests).
+_STALE = (select(notifications.c.id)
+          .where(notifications.c.created_at < bindparam("created_before", type_=UTCDateTime), _LEASE_FREE)
+          .order_by(notifications.c.created_at).limit(bindparam("limit")).with_for_update(skip_locked=True)
+          .cte("stale").prefix_with("MATERIALIZED", dialect="postgresql"))
+CLAIM_STALE = (update(notifications).where(notifications.c.id == _STALE.c.id, _LEASE_FREE)
+               .values(claimed_until=_LEASE_UNTIL, attempts=notifications.c.attempts + 1)
+               .returning(*notifications.c))
+MARK_DELIVERED = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
+                  .values(status=NotificationStatus.DELIVERED.value, delivered_at=_NOW, claimed_until=None,
+                          last_error=None))
+MARK_ATTEMPT_FAILED = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
+                       .values(status=bindparam("status"), last_error=bindparam("error"),
+                               claimed_until=bindparam("retry_at", type_=UTCDateTime)))
+RECIPIENT = (select(users.c.email.label("recipient")).join(notifications, notifications.c.user_id == users.c.id)
+             .where(notifications.c.id == bindparam("notification_id")))
