@@ -24,8 +24,8 @@ class Item:
     updated_at: datetime
 
     def __post_init__(self) -> None:
-        _check_title(self.title)
-        _check_description(self.description)
+        check_title(self.title)
+        check_description(self.description)
 
     def is_owned_by(self, user_id: UUID) -> bool:
         return self.owner_id == user_id
@@ -34,22 +34,25 @@ class Item:
              set_description: bool = False) -> None:
         """Change only what was given; `set_description` distinguishes "set to null" from "leave"."""
         if title is not None:
-            _check_title(title)
+            check_title(title)
             self.title = title
         if set_description:
-            _check_description(description)
+            check_description(description)
             self.description = description
         self.updated_at = now
 
 
-def _check_title(title: str) -> None:
+def check_title(title: str) -> str:
+    """The title rule (the request schema applies it too, so a bad title is a 422, never a 500)."""
     if not title.strip() or len(title) > MAX_TITLE_LENGTH:
         raise ValueError(f"title must be 1 to {MAX_TITLE_LENGTH} characters, not blank")
+    return title
 
 
-def _check_description(description: str | None) -> None:
+def check_description(description: str | None) -> str | None:
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
         raise ValueError(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters")
+    return description
 
 
 @dataclass(frozen=True, slots=True)

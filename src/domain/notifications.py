@@ -69,8 +69,7 @@ class Notification:
         """A new notification. With a `lease` it is recorded already claimed by its creator (its first
         attempt under way): the worker that records it delivers it right after the response without
         claiming it again; should that worker die, the recovery sweep takes it once the lease is over."""
-        if not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
-            raise ValueError(f"message must be 1 to {MAX_MESSAGE_LENGTH} characters, not blank")
+        check_message(message)
         return cls(id=id, user_id=user_id, kind=kind, message=message,
                    status=NotificationStatus.QUEUED, created_at=now,
                    attempts=1 if lease is not None else 0,
@@ -79,6 +78,14 @@ class Notification:
     @property
     def subject(self) -> str:
         return SUBJECTS[self.kind]
+
+
+def check_message(message: str) -> str:
+    """The message rule (the request schema applies it too, so a bad message is a 422, never a 500).
+    Blank means what `str.strip` removes, control characters like U+001F included."""
+    if not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
+        raise ValueError(f"message must be 1 to {MAX_MESSAGE_LENGTH} characters, not blank")
+    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.schemas.common import Text
-from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
+from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH, check_description, check_title
 
-Title = Annotated[Text, Field(min_length=1, max_length=MAX_TITLE_LENGTH, pattern=r"\S")]
-Description = Annotated[Text, Field(max_length=MAX_DESCRIPTION_LENGTH)]
+# The domain's rules, applied while validating (a rule lives in one place; a bad value is a 422).
+Title = Annotated[Text, Field(min_length=1, max_length=MAX_TITLE_LENGTH), AfterValidator(check_title)]
+Description = Annotated[Text, Field(max_length=MAX_DESCRIPTION_LENGTH), AfterValidator(check_description)]
 
 
 class ItemCreate(BaseModel):

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.schemas.common import Text
-from domain.notifications import MAX_MESSAGE_LENGTH
+from domain.notifications import MAX_MESSAGE_LENGTH, check_message
 
 
 class MessageCreate(BaseModel):
-    message: Annotated[Text, Field(min_length=1, max_length=MAX_MESSAGE_LENGTH, pattern=r"\S")]
+    message: Annotated[Text, Field(min_length=1, max_length=MAX_MESSAGE_LENGTH), AfterValidator(check_message)]
 
 
 class NotificationQueued(BaseModel):
