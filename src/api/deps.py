@@ -1,13 +1,17 @@
-"""Every dependency a route declares: the bearer chain (token → verified claims → live session), the
-client's address, and one `Annotated` alias per use case, so a route's signature says what it uses."""
+"""Everything a route declares: the bearer chain (token → verified claims → live session), the client's
+address, and one `Annotated` alias per use case (filled by `GatehouseRoute`), so a route's signature
+says what it uses."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
 
-from dependency_injector import providers
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 
 from api.container import Container
@@ -47,16 +51,26 @@ class BearerPrincipal(OAuth2PasswordBearer):
     Being an OAuth2PasswordBearer, it gives Swagger UI its *Authorize* button (password flow against
     /auth/token) and documents the security requirement of every route that uses it; resolving the
     principal in the same call, instead of chaining scheme → container → principal, saves FastAPI
-    two dependency resolutions on every authenticated request (measured: `/users/me`, docs/PERFORMANCE.md).
+    two dependency resolutions on every authenticated request, and reading the header straight from
+    the ASGI scope (as OAuth2PasswordBearer reads it: the first `Authorization`, scheme `Bearer` in any
+    case) saves building the request's header map (measured: `/users/me`, docs/PERFORMANCE.md).
     async def: verification is a few microseconds of CPU (usually a cache hit); a threadpool hop
     would cost more than the work.
     """
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        token = await super().__call__(request)
+        token = bearer_token(request.scope["headers"])
         if not token:
             raise NotAuthenticated("A bearer access token is required")
         return await container_of(request).authenticate().execute(token)
+
+
+def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
 
 
 bearer_principal = BearerPrincipal(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer",
@@ -73,37 +87,70 @@ async def client_info(request: Request) -> ClientInfo:  # async def: no threadpo
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
 
 
-T = TypeVar("T")
+@dataclass(frozen=True, slots=True)
+class UseCase:
+    """Marks a route parameter as "this use case (or adapter) of the request's container"."""
+
+    pick: Callable[[Container], Any]
 
 
-def provided(pick: Callable[[Container], providers.Provider[T]]) -> Any:
-    """`Depends` on what `pick` names in the request's container: the single instance of a use case
-    (they hold no per-request state) or an adapter. An `async def` taking only the request, so FastAPI
-    calls it on the event loop, without a threadpool hop."""
+class GatehouseRoute(APIRoute):
+    """An APIRoute that fills the parameters marked `UseCase` with the container's single instance of
+    what they name (use cases hold no per-request state), so a route's signature says what it uses.
 
-    async def resolve(request: Request) -> T:
-        return pick(container_of(request))()
+    Why not a `Depends` per use case: FastAPI resolves each dependency through the whole of
+    `solve_dependencies` (parameter extraction, cache keys, callable inspection), which measured
+    ~8 µs a request for one more dependency on `GET /users/me` (docs/PERFORMANCE.md). Filling them
+    here costs a dictionary lookup each; FastAPI sees the endpoint without those parameters (plus the
+    `Request`, added if the endpoint does not take it), so they are absent from the OpenAPI schema too.
+    """
 
-    return Depends(resolve)
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _with_use_cases(endpoint), **kwargs)
 
 
-RegisterUserCase = Annotated[RegisterUser, provided(lambda c: c.register_user)]
-LogInCase = Annotated[LogIn, provided(lambda c: c.log_in)]
-RotateRefreshTokenCase = Annotated[RotateRefreshToken, provided(lambda c: c.rotate_refresh_token)]
-LogOutCase = Annotated[LogOut, provided(lambda c: c.log_out)]
-LogOutEverywhereCase = Annotated[LogOutEverywhere, provided(lambda c: c.log_out_everywhere)]
-ListSessionsCase = Annotated[ListSessions, provided(lambda c: c.list_sessions)]
-EndSessionCase = Annotated[EndSession, provided(lambda c: c.end_session)]
-GetProfileCase = Annotated[GetProfile, provided(lambda c: c.get_profile)]
-UpdateProfileCase = Annotated[UpdateProfile, provided(lambda c: c.update_profile)]
-ChangePasswordCase = Annotated[ChangePassword, provided(lambda c: c.change_password)]
-CreateItemCase = Annotated[CreateItem, provided(lambda c: c.create_item)]
-ListItemsCase = Annotated[ListItems, provided(lambda c: c.list_items)]
-GetItemCase = Annotated[GetItem, provided(lambda c: c.get_item)]
-UpdateItemCase = Annotated[UpdateItem, provided(lambda c: c.update_item)]
-DeleteItemCase = Annotated[DeleteItem, provided(lambda c: c.delete_item)]
-SendMessageCase = Annotated[SendMessage, provided(lambda c: c.send_message)]
-ListNotificationsCase = Annotated[ListNotifications, provided(lambda c: c.list_notifications)]
-DatabaseProbeDep = Annotated[DatabaseProbe, provided(lambda c: c.database_probe)]
-KeyRingDep = Annotated[KeyRing, provided(lambda c: c.keyring)]
-SettingsDep = Annotated[Settings, provided(lambda c: c.settings)]
+def _with_use_cases(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(endpoint, eval_str=True)
+    picks = {name: marker.pick for name, parameter in signature.parameters.items()
+             for marker in getattr(parameter.annotation, "__metadata__", ()) if isinstance(marker, UseCase)}
+    if not picks:
+        return endpoint
+    kept = [p for name, p in signature.parameters.items() if name not in picks]
+    request_name = next((p.name for p in kept if p.annotation is Request), None)
+    added = request_name is None
+    if request_name is None:
+        request_name = "gatehouse_request"
+        kept.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+
+    async def endpoint_with_use_cases(**values: Any) -> Any:
+        request = values.pop(request_name) if added else values[request_name]
+        container = container_of(request)
+        for name, pick in picks.items():
+            values[name] = pick(container)()
+        return await endpoint(**values)
+
+    functools.update_wrapper(endpoint_with_use_cases, endpoint)
+    endpoint_with_use_cases.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    return endpoint_with_use_cases
+
+
+RegisterUserCase = Annotated[RegisterUser, UseCase(lambda c: c.register_user)]
+LogInCase = Annotated[LogIn, UseCase(lambda c: c.log_in)]
+RotateRefreshTokenCase = Annotated[RotateRefreshToken, UseCase(lambda c: c.rotate_refresh_token)]
+LogOutCase = Annotated[LogOut, UseCase(lambda c: c.log_out)]
+LogOutEverywhereCase = Annotated[LogOutEverywhere, UseCase(lambda c: c.log_out_everywhere)]
+ListSessionsCase = Annotated[ListSessions, UseCase(lambda c: c.list_sessions)]
+EndSessionCase = Annotated[EndSession, UseCase(lambda c: c.end_session)]
+GetProfileCase = Annotated[GetProfile, UseCase(lambda c: c.get_profile)]
+UpdateProfileCase = Annotated[UpdateProfile, UseCase(lambda c: c.update_profile)]
+ChangePasswordCase = Annotated[ChangePassword, UseCase(lambda c: c.change_password)]
+CreateItemCase = Annotated[CreateItem, UseCase(lambda c: c.create_item)]
+ListItemsCase = Annotated[ListItems, UseCase(lambda c: c.list_items)]
+GetItemCase = Annotated[GetItem, UseCase(lambda c: c.get_item)]
+UpdateItemCase = Annotated[UpdateItem, UseCase(lambda c: c.update_item)]
+DeleteItemCase = Annotated[DeleteItem, UseCase(lambda c: c.delete_item)]
+SendMessageCase = Annotated[SendMessage, UseCase(lambda c: c.send_message)]
+ListNotificationsCase = Annotated[ListNotifications, UseCase(lambda c: c.list_notifications)]
+DatabaseProbeDep = Annotated[DatabaseProbe, UseCase(lambda c: c.database_probe)]
+KeyRingDep = Annotated[KeyRing, UseCase(lambda c: c.keyring)]
+SettingsDep = Annotated[Settings, UseCase(lambda c: c.settings)]

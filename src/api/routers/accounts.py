@@ -5,13 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import Response
 
-from api.deps import ChangePasswordCase, CurrentPrincipal, GetProfileCase, RegisterUserCase, UpdateProfileCase
+from api.deps import (
+    ChangePasswordCase,
+    CurrentPrincipal,
+    GatehouseRoute,
+    GetProfileCase,
+    RegisterUserCase,
+    UpdateProfileCase,
+)
 from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
 from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterRequest, UserOut
 from application.dto import ChangePasswordCommand, RegisterCommand
 from domain.user import User
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], route_class=GatehouseRoute)
 
 
 def _user_out(user: User) -> UserOut:

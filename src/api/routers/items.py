@@ -8,13 +8,21 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from api.deps import CreateItemCase, CurrentPrincipal, DeleteItemCase, GetItemCase, ListItemsCase, UpdateItemCase
+from api.deps import (
+    CreateItemCase,
+    CurrentPrincipal,
+    DeleteItemCase,
+    GatehouseRoute,
+    GetItemCase,
+    ListItemsCase,
+    UpdateItemCase,
+)
 from api.responses import NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, VALIDATION, Responses
 from api.schemas.items import ItemCreate, ItemOut, ItemPage, ItemPatch
 from application.dto import ItemChanges
 from domain.items import Item
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], route_class=GatehouseRoute)
 _ERRORS: Responses = {**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE}
 
 

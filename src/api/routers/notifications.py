@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentPrincipal, ListNotificationsCase, SendMessageCase
+from api.deps import CurrentPrincipal, GatehouseRoute, ListNotificationsCase, SendMessageCase
 from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION
 from api.schemas.notifications import MessageCreate, NotificationOut, NotificationQueued
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=GatehouseRoute)
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationQueued,

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ClientDep, LogInCase, LogOutCase, RotateRefreshTokenCase
+from api.deps import ClientDep, GatehouseRoute, LogInCase, LogOutCase, RotateRefreshTokenCase
 from api.responses import OAUTH_ERRORS, TOKEN_HEADERS
 from api.routers.tokens import token_response
 from api.schemas.auth import TokenResponse
@@ -21,7 +21,7 @@ from domain.errors import (
     StorageUnavailable,
 )
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=GatehouseRoute)
 MAX_FORM_BYTES = 16_384
 
 

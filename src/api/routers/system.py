@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import DatabaseProbeDep, KeyRingDep, SettingsDep
+from api.deps import DatabaseProbeDep, GatehouseRoute, KeyRingDep, SettingsDep
 from api.problems import problem_body
 from api.responses import problem
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=GatehouseRoute)
 
 
 @router.get("/health")

@@ -11,6 +11,7 @@ from api.deps import (
     ClientDep,
     CurrentPrincipal,
     EndSessionCase,
+    GatehouseRoute,
     ListSessionsCase,
     LogInCase,
     LogOutCase,
@@ -22,7 +23,7 @@ from api.schemas.auth import LoginRequest, RefreshRequest, SessionOut, TokenResp
 from application.dto import LoginCommand
 from domain.tokens import IssuedTokens
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=GatehouseRoute)
 
 
 def token_response(tokens: IssuedTokens) -> JSONResponse:

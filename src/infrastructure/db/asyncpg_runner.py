@@ -22,8 +22,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Executable
 
-from infrastructure.db.errors import is_outage
-from infrastructure.db.runners import ConstraintViolation, Params, Row, StatementRunner, unavailable
+from infrastructure.db.runners import Params, Row, StatementRunner, raise_as_storage_error
 from infrastructure.settings import Settings
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -89,12 +88,8 @@ class AsyncpgRunner(StatementRunner):
             pool = self._pool or await self._open()
             async with pool.acquire(timeout=self._settings.db_pool_timeout) as conn:
                 return await getattr(conn, method)(sql, *args)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise ConstraintViolation(type(exc).__name__) from None
         except Exception as exc:
-            if is_outage(exc):
-                raise unavailable(exc) from exc
-            raise
+            raise_as_storage_error(exc)
 
     async def aclose(self) -> None:
         if self._pool is not None:

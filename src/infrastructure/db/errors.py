@@ -1,4 +1,5 @@
-"""Which driver failures mean "the database is unavailable" (answered 503) rather than a bug."""
+"""What a driver failure means to the layers above: the database is unavailable (answered 503), a
+constraint of the schema was broken, or a bug."""
 
 from __future__ import annotations
 
@@ -38,3 +39,11 @@ def _is_outage_cause(error: BaseException) -> bool:
         return True
     # asyncpg's classes by name: importing them here would make SQLite-only installs load asyncpg
     return type(error).__name__ in _OUTAGE_NAMES
+
+
+def is_constraint_violation(error: BaseException) -> bool:
+    """SQLSTATE class 23 (a unique key, a foreign key, NOT NULL…), from SQLAlchemy or asyncpg alike."""
+    if isinstance(error, sa_exc.IntegrityError):
+        return True
+    state = getattr(error, "sqlstate", None)
+    return isinstance(state, str) and state.startswith("23")

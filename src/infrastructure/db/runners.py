@@ -10,14 +10,13 @@ an unreachable database as `StorageUnavailable` and a violated constraint (a uni
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from domain.errors import StorageUnavailable
-from infrastructure.db.errors import is_outage
+from infrastructure.db.errors import is_constraint_violation, is_outage
 
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
@@ -37,8 +36,18 @@ class StatementRunner(Protocol):
     async def run(self, statement: Executable, params: Params) -> None: ...
 
 
-def unavailable(exc: BaseException) -> StorageUnavailable:
+def unavailable() -> StorageUnavailable:
     return StorageUnavailable("The database is unavailable; try again shortly")
+
+
+def raise_as_storage_error(exc: Exception) -> NoReturn:
+    """Re-raise a driver's exception as what it means here: ConstraintViolation, StorageUnavailable, or
+    itself (a bug). Call it from an `except` block."""
+    if is_constraint_violation(exc):
+        raise ConstraintViolation(type(exc).__name__) from None
+    if is_outage(exc):
+        raise unavailable() from exc
+    raise exc
 
 
 class ConnectionRunner(StatementRunner):
@@ -64,9 +73,5 @@ class ConnectionRunner(StatementRunner):
             if self.connection is None:
                 self.connection = await self._open()
             return await self.connection.execute(statement, dict(params))
-        except sa_exc.IntegrityError as exc:
-            raise ConstraintViolation(type(exc).__name__) from None
         except Exception as exc:
-            if is_outage(exc):
-                raise unavailable(exc) from exc
-            raise
+            raise_as_storage_error(exc)

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from application.unit_of_work import DeliveryQueue, UnitOfWork, UnitOfWorkFactory
 from domain.errors import StorageUnavailable
 from domain.notifications import Handoff
-from infrastructure.db.errors import is_outage
 from infrastructure.db.held_inserts import HeldInserts
 from infrastructure.db.repositories import (
     Insertion,
@@ -36,7 +35,7 @@ from infrastructure.db.repositories import (
     SqlSessionRepository,
     SqlUserRepository,
 )
-from infrastructure.db.runners import ConnectionRunner, Params, StatementRunner, unavailable
+from infrastructure.db.runners import ConnectionRunner, Params, StatementRunner, raise_as_storage_error
 
 
 class _Unit(UnitOfWork):
@@ -100,9 +99,7 @@ class TransactionUnitOfWork(_Unit):
         except StorageUnavailable:
             raise
         except Exception as exc:
-            if is_outage(exc):
-                raise unavailable(exc) from exc
-            raise
+            raise_as_storage_error(exc)
         self._committed()
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
