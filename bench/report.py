@@ -84,22 +84,24 @@ def row(results: Results, scenario: str, role: str, label: str, rss: int | None 
 
 
 # Each scenario's rows, the last one the row its target's verdict goes in.
+RowsOf = Callable[[Results, dict[str, Any]], list[Row]]
 
 
-def _users_me_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
-    subject = row(results, "users_me", "subject", "`GET /users/me`, valid EdDSA token, Postgres",
-                  results.rss.get("users_me"))
-    subject.ratio = fmt(RPS_RATIO.read(results, "users_me"), 2, X)
-    return [row(results, "users_me", "baseline", "baseline (a): bare FastAPI route", results.rss.get("fastapi")),
-            subject]
+def _ratio_rows(scenario: str, label: str, baseline_label: str, baseline_server: str) -> RowsOf:
+    """A scenario measured as req/s against its baseline's: the baseline's row, then the scenario's."""
+
+    def rows(results: Results, facts: dict[str, Any]) -> list[Row]:
+        subject = row(results, scenario, "subject", label, results.rss.get(scenario))
+        subject.ratio = fmt(RPS_RATIO.read(results, scenario), 2, X)
+        return [row(results, scenario, "baseline", baseline_label, results.rss.get(baseline_server)), subject]
+
+    return rows
 
 
-def _refresh_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
-    subject = row(results, "refresh", "subject", "`POST /auth/refresh`, every request a valid rotation, Postgres",
-                  results.rss.get("refresh"))
-    subject.ratio = fmt(RPS_RATIO.read(results, "refresh"), 2, X)
-    return [row(results, "refresh", "baseline", "baseline (b): bare asyncpg rotation", results.rss.get("asyncpg")),
-            subject]
+_users_me_rows = _ratio_rows("users_me", "`GET /users/me`, valid EdDSA token, Postgres",
+                             "baseline (a): bare FastAPI route", "fastapi")
+_refresh_rows = _ratio_rows("refresh", "`POST /auth/refresh`, every request a valid rotation, Postgres",
+                            "baseline (b): bare asyncpg rotation", "asyncpg")
 
 
 def _login_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
@@ -136,7 +138,7 @@ def _startup_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
                 rps=fmt(STARTUP_S.read(results, "startup"), 2, " s"))]
 
 
-ROWS: dict[str, Callable[[Results, dict[str, Any]], list[Row]]] = {
+ROWS: dict[str, RowsOf] = {
     "users_me": _users_me_rows, "refresh": _refresh_rows, "login": _login_rows, "health": _health_rows,
     "rss": _rss_rows, "startup": _startup_rows,
 }

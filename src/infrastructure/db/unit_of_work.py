@@ -56,6 +56,8 @@ class _Unit(UnitOfWork):
         return self
 
     def _committed(self) -> None:
+        """After the writes are committed: this worker's cached copies of the changed accounts go (other
+        workers hear of it from the database), and what was recorded goes to delivery."""
         for user_id in self._changed_users:
             self._profiles.forget(user_id)
         self._changed_users.clear()
