@@ -7,7 +7,7 @@ in one thread with the machine otherwise idle ("alone"), and, with `--threads N`
 each of N threads verifying at the same time ("together": what each core does while every core hashes,
 which is the situation a login flood creates: the cores share the L3 cache and memory bandwidth, and
 each verify touches 19 MiB). It prints JSON; `median_s` is the together median when N > 1.
-bench/run.py turns it into the hashing limit: cores ÷ median verify time (requests per second).
+The bench (bench/measure.py) turns it into the hashing limit: cores ÷ median verify time (requests per second).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Baseline (a): a bare FastAPI app, the ceiling for any route on this machine.
 
 One `async def` route returning a small JSON object (shaped like Gatehouse's user), no middleware, no
-dependencies, no database. bench/run.py serves it with the same uvicorn flags as Gatehouse:
+dependencies, no database. The bench (bench/run.py) serves it with the same uvicorn flags as Gatehouse:
 
     uvicorn --app-dir bench --factory baseline_fastapi:create_app --loop uvloop --http httptools \
             --workers 1 --no-access-log

@@ -32,6 +32,8 @@ from application.send_message import SendMessage
 from application.token_minting import AccessTokenMinter, IssuerAndAudience
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
+from domain.notifications import DeliveryPolicy
+from domain.session import SessionPolicy
 from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.asyncpg_runner import asyncpg_dsn, create_asyncpg_runner
 from infrastructure.db.engine import create_engine
@@ -56,6 +58,14 @@ T = TypeVar("T")
 def owned(lifetime: providers.Provider[Lifetime], provider: providers.Provider[T]) -> providers.Singleton[T]:
     """One instance of what `provider` makes, closed with everything else the process owns at shutdown."""
     return providers.Singleton(Lifetime.own, lifetime, provider)
+
+
+def _session_policy(settings: Settings) -> SessionPolicy:
+    return settings.session_policy
+
+
+def _delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return settings.delivery_policy
 
 
 def _refresh_token_factory(settings: Settings, keyring: KeyRing) -> SecureRefreshTokenFactory:
@@ -87,8 +97,8 @@ class Container(containers.DeclarativeContainer):
     # -- adapters ---------------------------------------------------------------------------------
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(Uuid4Generator)
-    session_policy = providers.Singleton(lambda s: s.session_policy, settings)
-    delivery_policy = providers.Singleton(lambda s: s.delivery_policy, settings)
+    session_policy = providers.Singleton(_session_policy, settings=settings)
+    delivery_policy = providers.Singleton(_delivery_policy, settings=settings)
 
     engine = owned(lifetime, providers.Factory(create_engine, settings=settings))
     asyncpg_runner = owned(lifetime, providers.Factory(create_asyncpg_runner, settings=settings))
@@ -120,7 +130,7 @@ class Container(containers.DeclarativeContainer):
     notifier = providers.Selector(
         settings.provided.notifier,
         log=providers.Singleton(LogFileNotifier, path=settings.provided.resolved_notification_log),
-        smtp=providers.Singleton(SmtpNotifier, config=providers.Callable(_smtp_config, settings)),
+        smtp=providers.Singleton(SmtpNotifier, config=providers.Callable(_smtp_config, settings=settings)),
     )
 
     # -- use cases: stateless, so each is built once -----------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,11 +40,13 @@ class RequestDeliveries(DeliveryQueue):
         if pending is not None:
             pending.extend(handoffs)
 
-    def collect(self) -> list[Handoff]:
-        """Start collecting for the current context (a request); returns the list that fills up."""
+    def begin(self) -> tuple[list[Handoff], Token[list[Handoff] | None]]:
+        """Collect for the current context (a request): the list that fills up, and the token for `end`."""
         pending: list[Handoff] = []
-        self._current.set(pending)
-        return pending
+        return pending, self._current.set(pending)
+
+    def end(self, token: Token[list[Handoff] | None]) -> None:
+        self._current.reset(token)
 
 
 class DeliverAfterResponse:
@@ -57,10 +59,11 @@ class DeliverAfterResponse:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        pending = self._deliveries.collect()
+        pending, token = self._deliveries.begin()
         try:
             await self.app(scope, receive, send)
         finally:
+            self._deliveries.end(token)
             if pending:
                 await self._deliver(pending)
 

@@ -34,7 +34,7 @@ from application.send_message import SendMessage
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
 from domain.errors import NotAuthenticated
-from domain.session import MAX_USER_AGENT_LENGTH
+from domain.session import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
 from domain.tokens import Principal
 from infrastructure.db.probe import DatabaseProbe
 from infrastructure.security.keys import KeyRing
@@ -80,7 +80,7 @@ CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 async def client_info(request: Request) -> ClientInfo:  # async def: no threadpool hop (see above)
     agent = request.headers.get("user-agent")
-    return ClientInfo(ip=request.client.host if request.client else None,
+    return ClientInfo(ip=request.client.host[:MAX_IP_LENGTH] if request.client else None,
                       user_agent=agent[:MAX_USER_AGENT_LENGTH] if agent else None)
 
 
@@ -89,9 +89,14 @@ ClientDep = Annotated[ClientInfo, Depends(client_info)]
 
 @dataclass(frozen=True, slots=True)
 class UseCase:
-    """Marks a route parameter as "this use case (or adapter) of the request's container"."""
+    """Marks a route parameter as "the container's provider of this name" (a use case, or an adapter).
+    Checked when the route is built: the provider exists and makes what the parameter is annotated with."""
 
-    pick: Callable[[Container], Any]
+    provider: str
+
+    def __post_init__(self) -> None:
+        if self.provider not in Container.providers:
+            raise LookupError(f"the container has no provider {self.provider!r}")
 
 
 class GatehouseRoute(APIRoute):
@@ -111,10 +116,16 @@ class GatehouseRoute(APIRoute):
 
 def _with_use_cases(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(endpoint, eval_str=True)
-    picks = {name: marker.pick for name, parameter in signature.parameters.items()
-             for marker in getattr(parameter.annotation, "__metadata__", ()) if isinstance(marker, UseCase)}
+    picks: dict[str, str] = {}
+    for name, parameter in signature.parameters.items():
+        for marker in getattr(parameter.annotation, "__metadata__", ()):
+            if isinstance(marker, UseCase):
+                _check_makes(marker.provider, parameter.annotation.__origin__, endpoint)
+                picks[name] = marker.provider
     if not picks:
         return endpoint
+    if not inspect.iscoroutinefunction(endpoint):
+        raise TypeError(f"{endpoint.__qualname__}: a route taking use cases must be `async def`")
     kept = [p for name, p in signature.parameters.items() if name not in picks]
     request_name = next((p.name for p in kept if p.annotation is Request), None)
     added = request_name is None
@@ -125,8 +136,8 @@ def _with_use_cases(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     async def endpoint_with_use_cases(**values: Any) -> Any:
         request = values.pop(request_name) if added else values[request_name]
         container = container_of(request)
-        for name, pick in picks.items():
-            values[name] = pick(container)()
+        for name, provider in picks.items():
+            values[name] = getattr(container, provider)()
         return await endpoint(**values)
 
     functools.update_wrapper(endpoint_with_use_cases, endpoint)
@@ -134,23 +145,30 @@ def _with_use_cases(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return endpoint_with_use_cases
 
 
-RegisterUserCase = Annotated[RegisterUser, UseCase(lambda c: c.register_user)]
-LogInCase = Annotated[LogIn, UseCase(lambda c: c.log_in)]
-RotateRefreshTokenCase = Annotated[RotateRefreshToken, UseCase(lambda c: c.rotate_refresh_token)]
-LogOutCase = Annotated[LogOut, UseCase(lambda c: c.log_out)]
-LogOutEverywhereCase = Annotated[LogOutEverywhere, UseCase(lambda c: c.log_out_everywhere)]
-ListSessionsCase = Annotated[ListSessions, UseCase(lambda c: c.list_sessions)]
-EndSessionCase = Annotated[EndSession, UseCase(lambda c: c.end_session)]
-GetProfileCase = Annotated[GetProfile, UseCase(lambda c: c.get_profile)]
-UpdateProfileCase = Annotated[UpdateProfile, UseCase(lambda c: c.update_profile)]
-ChangePasswordCase = Annotated[ChangePassword, UseCase(lambda c: c.change_password)]
-CreateItemCase = Annotated[CreateItem, UseCase(lambda c: c.create_item)]
-ListItemsCase = Annotated[ListItems, UseCase(lambda c: c.list_items)]
-GetItemCase = Annotated[GetItem, UseCase(lambda c: c.get_item)]
-UpdateItemCase = Annotated[UpdateItem, UseCase(lambda c: c.update_item)]
-DeleteItemCase = Annotated[DeleteItem, UseCase(lambda c: c.delete_item)]
-SendMessageCase = Annotated[SendMessage, UseCase(lambda c: c.send_message)]
-ListNotificationsCase = Annotated[ListNotifications, UseCase(lambda c: c.list_notifications)]
-DatabaseProbeDep = Annotated[DatabaseProbe, UseCase(lambda c: c.database_probe)]
-KeyRingDep = Annotated[KeyRing, UseCase(lambda c: c.keyring)]
-SettingsDep = Annotated[Settings, UseCase(lambda c: c.settings)]
+def _check_makes(provider: str, annotated: type, endpoint: Callable[..., Any]) -> None:
+    made = getattr(Container.providers[provider], "cls", None)  # a Singleton's class (None: a Dependency)
+    if isinstance(made, type) and not issubclass(made, annotated):
+        raise TypeError(f"{endpoint.__qualname__}: provider {provider!r} makes {made.__name__}, "
+                        f"not {annotated.__name__}")
+
+
+RegisterUserCase = Annotated[RegisterUser, UseCase("register_user")]
+LogInCase = Annotated[LogIn, UseCase("log_in")]
+RotateRefreshTokenCase = Annotated[RotateRefreshToken, UseCase("rotate_refresh_token")]
+LogOutCase = Annotated[LogOut, UseCase("log_out")]
+LogOutEverywhereCase = Annotated[LogOutEverywhere, UseCase("log_out_everywhere")]
+ListSessionsCase = Annotated[ListSessions, UseCase("list_sessions")]
+EndSessionCase = Annotated[EndSession, UseCase("end_session")]
+GetProfileCase = Annotated[GetProfile, UseCase("get_profile")]
+UpdateProfileCase = Annotated[UpdateProfile, UseCase("update_profile")]
+ChangePasswordCase = Annotated[ChangePassword, UseCase("change_password")]
+CreateItemCase = Annotated[CreateItem, UseCase("create_item")]
+ListItemsCase = Annotated[ListItems, UseCase("list_items")]
+GetItemCase = Annotated[GetItem, UseCase("get_item")]
+UpdateItemCase = Annotated[UpdateItem, UseCase("update_item")]
+DeleteItemCase = Annotated[DeleteItem, UseCase("delete_item")]
+SendMessageCase = Annotated[SendMessage, UseCase("send_message")]
+ListNotificationsCase = Annotated[ListNotifications, UseCase("list_notifications")]
+DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]
+KeyRingDep = Annotated[KeyRing, UseCase("keyring")]
+SettingsDep = Annotated[Settings, UseCase("settings")]

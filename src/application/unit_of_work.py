@@ -15,7 +15,7 @@ class UnitOfWork(Protocol):
 
     Opened with `autocommit=True` it is no transaction at all: each statement stands alone (no
     BEGIN/COMMIT round trips). Use cases ask for that only where every step is a single statement
-    that is safe on its own: reads, and the one-statement refresh-token rotation.
+    that is safe on its own: reads, the one-statement refresh-token rotation, delivery bookkeeping.
 
     Notifications added through it are handed to the `DeliveryQueue` once committed: a use case
     records a notification and is done; delivery after the response is scheduled in one place.

@@ -46,7 +46,8 @@ async def test_creating_at_items_without_the_slash_works_too(client: httpx.Async
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.parametrize("body", [{}, {"title": ""}, {"title": "   "}, {"title": "\x1f\u2028"}, {"title": None}, {"title": 7},
+@pytest.mark.parametrize("body", [{}, {"title": ""}, {"title": "   "}, {"title": "\x1f\u2028"}, {"title": None},
+                                  {"title": 7},
                                   {"title": "x" * 201}, {"title": "ok", "description": 5},
                                   {"title": "nul\x00"}, {"title": "ok", "description": "nul\x00"}])
 async def test_creating_an_invalid_item_is_422(client: httpx.AsyncClient, body: dict[str, Any]) -> None:

@@ -100,7 +100,8 @@ async def test_users_cannot_see_each_others_notifications(client: httpx.AsyncCli
     assert kinds(bobs) == ["new_login"]
 
 
-@pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": "   "}, {"message": "\x1f"}, {"message": 5}, {"message": None},
+@pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": "   "}, {"message": "\x1f"}, {"message": 5},
+                                  {"message": None},
                                   {"message": "nul\x00"}, {"message": "x" * 100_000}])
 async def test_sending_an_invalid_message_is_422(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
     alice = await account(client)

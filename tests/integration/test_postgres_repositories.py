@@ -215,6 +215,23 @@ async def test_held_rows_are_all_or_nothing(pg_engine: AsyncEngine, runner: Asyn
     assert (await _stored(pg_engine, session, orphan))[:2] == (False, False)
 
 
+async def test_held_rows_that_fail_ahead_of_another_statement_are_never_reported_committed(
+        pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
+    user, _ = await _seed_session(pg_engine)
+    session, notification = _login_rows(user)
+    orphan, _ = _login_rows(_user("nobody@example.com"))  # its user was never stored: a foreign key fails
+    deliveries = RecordingDeliveryQueue()
+    async with SqlUnitOfWorkFactory(pg_engine, runner, Uncached(), deliveries)() as uow:
+        await uow.sessions.add(orphan)
+        await uow.notifications.add(notification)
+        with pytest.raises(ConstraintViolation, match="fk_sessions_user_id_users"):
+            await uow.sessions.get(session.id)  # the held rows go first, and fail
+        with pytest.raises(ConstraintViolation):
+            await uow.commit()  # the rows are still held: written at once, they fail again
+    assert deliveries.handoffs == []  # nothing committed, nothing handed to delivery
+    assert not (await _stored(pg_engine, orphan, notification))[2]
+
+
 async def test_concurrent_claims_on_the_asyncpg_pool_have_one_winner(
         pg_engine: AsyncEngine, runner: AsyncpgRunner) -> None:
     user, _ = await _seed_session(pg_engine)

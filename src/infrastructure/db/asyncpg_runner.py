@@ -7,7 +7,9 @@ the refresh-token rotation, the login's lookup and writes, delivery bookkeeping)
 run here. Nothing is written twice: each Core statement is compiled once, on first use, for
 SQLAlchemy's asyncpg dialect — which renders `$n` placeholders — and its text and the order of its
 named parameters are kept; a call only orders the values and applies the column types' bind
-processors. No SQLAlchemy connection is checked out, no statement is compiled per call.
+processors. Rows come back as asyncpg makes them, without SQLAlchemy's result processing: right for
+the column types the tables use (tests/integration/test_statement_parity.py checks that no other
+type appears). No SQLAlchemy connection is checked out, no statement is compiled per call.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def compile_for_asyncpg(statement: Executable) -> _Compiled:
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     return _Compiled(sql=compiled.string, names=names,
-                     processors=tuple(bind.type.bind_processor(_DIALECT) for bind in binds),
+                     processors=tuple(bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for bind in binds),
                      constants={name: bind.effective_value for name, bind in zip(names, binds, strict=True)
                                 if not bind.required})
 

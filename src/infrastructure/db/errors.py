@@ -47,3 +47,12 @@ def is_constraint_violation(error: BaseException) -> bool:
         return True
     state = getattr(error, "sqlstate", None)
     return isinstance(state, str) and state.startswith("23")
+
+
+def constraint_of(error: BaseException) -> str:
+    """Which constraint a violation broke, as far as the driver says (Postgres names it; SQLite does not)."""
+    for cause in _chain(error):
+        name = getattr(cause, "constraint_name", None)
+        if isinstance(name, str):
+            return f"constraint {name} violated ({type(cause).__name__})"
+    return f"a constraint was violated ({type(error).__name__})"

@@ -33,9 +33,11 @@ class HeldInserts:
         return bool(self._rows)
 
     async def write_in_order(self, execute: Callable[[Insert, dict[str, Any]], Awaitable[object]]) -> None:
-        rows, self._rows = self._rows, []
-        for statement, params in rows:
+        """On the transaction's connection; the rows stay held until all are written (a failure leaves
+        them for a later commit to write at once, never half of them reported as written)."""
+        for statement, params in self._rows:
             await execute(statement, dict(params))
+        self._rows = []
 
     async def write_at_once(self, runner: StatementRunner) -> None:
         statements = tuple(statement for statement, _ in self._rows)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from domain.errors import StorageUnavailable
-from infrastructure.db.errors import is_constraint_violation, is_outage
+from infrastructure.db.errors import constraint_of, is_constraint_violation, is_outage
 
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
@@ -44,7 +44,8 @@ def raise_as_storage_error(exc: Exception) -> NoReturn:
     """Re-raise a driver's exception as what it means here: ConstraintViolation, StorageUnavailable, or
     itself (a bug). Call it from an `except` block."""
     if is_constraint_violation(exc):
-        raise ConstraintViolation(type(exc).__name__) from None
+        # Named, without the statement's parameters (which may hold a password hash), hence `from None`.
+        raise ConstraintViolation(constraint_of(exc)) from None
     if is_outage(exc):
         raise unavailable() from exc
     raise exc

@@ -79,7 +79,8 @@ REVOKE_SESSIONS_OF_USER = (
 # successor's digest. Race-free: the row lock and the re-checked WHERE of one conditional UPDATE let
 # only one of any number of concurrent spends match. Each form is safe without a transaction.
 _SUCCESSOR = bindparam("successor", type_=refresh_tokens.c.digest.type)
-_SPEND = (update(sessions).where(sessions.c.current_token == bindparam("presented"), session_is_live())
+_SPENDABLE = and_(sessions.c.current_token == bindparam("presented"), session_is_live())
+_SPEND = (update(sessions).where(_SPENDABLE)
           .values(previous_token=sessions.c.current_token, current_token=_SUCCESSOR, rotated_at=_NOW,
                   last_used_at=_NOW))
 _ROTATED = _SPEND.returning(*sessions.c).cte("rotated")
@@ -92,11 +93,11 @@ ROTATE_AND_REMEMBER = select(_ROTATED).add_cte(
 # window, racing retries derive the same successor: the loser's row exists already, hence DO NOTHING.
 REMEMBER_IF_LIVE = sqlite_insert(refresh_tokens).from_select(
     ["digest", "session_id", "issued_at"],
-    select(_SUCCESSOR, sessions.c.id, _NOW).where(sessions.c.current_token == bindparam("presented"),
-                                                  session_is_live()),
+    select(_SUCCESSOR, sessions.c.id, _NOW).where(_SPENDABLE),
 ).on_conflict_do_nothing()
 SPEND = _SPEND.returning(*sessions.c)
-# What one rotation runs, by dialect; the last statement returns the rotated session (or no row).
+# What one rotation runs, by dialect, in order; the last statement returns the rotated session (no row:
+# nothing was spent). SqlSessionRepository.rotate runs them so.
 ROTATION: dict[str, tuple[Executable, ...]] = {"postgresql": (ROTATE_AND_REMEMBER,),
                                                "sqlite": (REMEMBER_IF_LIVE, SPEND)}
 
@@ -151,5 +152,4 @@ MARK_DELIVERED = (update(notifications).where(notifications.c.id == bindparam("n
 MARK_ATTEMPT_FAILED = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
                        .values(status=bindparam("status"), last_error=bindparam("error"),
                                claimed_until=bindparam("retry_at", type_=UTCDateTime)))
-RECIPIENT = (select(users.c.email.label("recipient")).join(notifications, notifications.c.user_id == users.c.id)
-             .where(notifications.c.id == bindparam("notification_id")))
+RECIPIENT = select(_RECIPIENT).where(notifications.c.id == bindparam("notification_id"))

@@ -73,8 +73,10 @@ class TransactionUnitOfWork(_Unit):
         self._held = HeldInserts()
         self._batch_runner = batch_runner  # writes held rows in one statement; None: nothing is held
         self._conn = ConnectionRunner(engine.dialect.name, self._begin)
-        super().__init__(self._conn, self._hold if batch_runner is not None else self._conn.run, profiles,
-                         deliveries)
+        # Where the repositories' new rows go: held for commit where a batch runner can write them in
+        # one statement (Postgres), else straight onto the transaction's connection.
+        insert = self._hold if batch_runner is not None else self._conn.run
+        super().__init__(self._conn, insert, profiles, deliveries)
 
     async def _hold(self, statement: Insert, params: Params) -> None:
         if self._conn.connection is not None:  # something else ran already: write in order
@@ -110,9 +112,11 @@ class TransactionUnitOfWork(_Unit):
         if conn is not None:
             try:
                 await conn.rollback()  # no-op after a commit; nothing is written unless asked
-                await conn.close()
             except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
                 pass
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
 
 class AutocommitUnitOfWork(_Unit):
@@ -153,5 +157,9 @@ class SqlUnitOfWorkFactory(UnitOfWorkFactory):
 
     async def _connect_autocommit(self) -> AsyncConnection:
         conn = await self._engine.connect()
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            await conn.close()
+            raise
         return conn

@@ -11,10 +11,9 @@ import jwt
 
 from domain.errors import InvalidToken
 from domain.ports import AccessTokenSigner
-from domain.tokens import AccessTokenClaims
+from domain.tokens import MAX_TOKEN_LENGTH, AccessTokenClaims
 from infrastructure.security.keys import KeyRing
 
-MAX_TOKEN_LENGTH = 8192
 _ACCEPTED_TYP = {"at+jwt", "application/at+jwt"}
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
 _CACHE_LIMIT = 10_000

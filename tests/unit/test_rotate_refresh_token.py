@@ -1,4 +1,4 @@
-"""RefreshTokens over the fakes: rotation, reuse detection, the grace window, expiry."""
+"""RotateRefreshToken over the fakes: rotation, reuse detection, the grace window, expiry."""
 
 from __future__ import annotations
 
