@@ -22,7 +22,7 @@ from tests.postgres import Provisioned, provision, run_coroutine
 
 ISSUER = "http://gatehouse.test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TABLES = "notifications, items, refresh_tokens, sessions, users"
+TABLES = "notifications, items, refresh_tokens, sessions, users, rate_limits"
 
 
 @pytest.fixture(scope="session")

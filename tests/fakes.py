@@ -116,15 +116,17 @@ class CountingRefreshTokens(RefreshTokenFactory):
 
 
 class FakeRateLimiter(LoginRateLimiter):
+    """Counts reservations per key, as the real ones do: the limit's worth, then refusals."""
+
     def __init__(self, max_failures: int = 5) -> None:
         self.max = max_failures
         self.failures: dict[str, int] = {}
 
-    async def retry_after(self, key: str) -> int | None:
-        return 60 if self.failures.get(key, 0) >= self.max else None
-
-    async def record_failure(self, key: str) -> None:
+    async def reserve(self, key: str) -> int | None:
+        if self.failures.get(key, 0) >= self.max:
+            return 60
         self.failures[key] = self.failures.get(key, 0) + 1
+        return None
 
     async def reset(self, key: str) -> None:
         self.failures.pop(key, None)

@@ -42,7 +42,7 @@ from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
-from infrastructure.rate_limit import LimitsLoginRateLimiter
+from infrastructure.rate_limit import RedisLoginRateLimiter, SqlLoginRateLimiter
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
@@ -81,6 +81,17 @@ def _user_cache(settings: Settings) -> UserCache | Uncached:
         return Uncached()  # SQLite: no change notifications to invalidate by, and the read is local anyway
     return UserCache(asyncpg_dsn(settings), ttl_seconds=settings.profile_cache_seconds,
                      connect_timeout=settings.db_connect_timeout)
+
+
+def _login_rate_limiter(settings: Settings, units: SqlUnitOfWorkFactory,
+                        clock: SystemClock) -> RedisLoginRateLimiter | SqlLoginRateLimiter:
+    """Counted in Redis when configured, else in the database: shared by every worker either way."""
+    if settings.redis_url:
+        return RedisLoginRateLimiter(max_failures=settings.login_max_failures,
+                                     window_seconds=settings.login_failure_window_seconds,
+                                     redis_url=settings.redis_url)
+    return SqlLoginRateLimiter(max_failures=settings.login_max_failures,
+                               window_seconds=settings.login_failure_window_seconds, units=units, clock=clock)
 
 
 def _smtp_config(settings: Settings) -> SmtpConfig:
@@ -122,9 +133,7 @@ class Container(containers.DeclarativeContainer):
         memory_kib=settings.provided.argon2_memory_kib, parallelism=settings.provided.argon2_parallelism,
         concurrency=settings.provided.hash_concurrency)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
-    rate_limiter = providers.Singleton(
-        LimitsLoginRateLimiter, max_failures=settings.provided.login_max_failures,
-        window_seconds=settings.provided.login_failure_window_seconds, redis_url=settings.provided.redis_url)
+    rate_limiter = providers.Singleton(_login_rate_limiter, settings=settings, units=unit_of_work, clock=clock)
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)
     notifier = providers.Selector(

@@ -75,11 +75,13 @@ class DeliverAfterResponse:
 
 
 async def sweep_forever(container: Container, interval_seconds: float) -> None:
-    """Deliver notifications left queued by a process that died, on start and then periodically."""
+    """Deliver notifications left queued by a process that died, on start and then periodically; drop
+    the rate-limit counters whose window is over."""
     while True:
         try:
             while await container.deliver_notifications().recover() > 0:
                 pass
+            await container.rate_limiter().purge()
         except asyncio.CancelledError:
             raise
         except Exception:

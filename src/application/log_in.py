@@ -6,6 +6,7 @@ from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidCredentials, InvalidEmail, RateLimited
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, LoginRateLimiter, PasswordHasher, RefreshTokenFactory
+from domain.rate_limits import rate_limit_address
 from domain.session import Session, SessionPolicy
 from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
@@ -29,14 +30,15 @@ class LogIn:
 
     async def execute(self, command: LoginCommand) -> IssuedTokens:
         normalized = Email.normalize(command.email)
-        key = f"{normalized}|{command.client.ip or '-'}"
-        retry_after = await self._limiter.retry_after(key)
+        key = f"login|{normalized}|{rate_limit_address(command.client.ip)}"
+        # Reserved before the verify, so guesses in flight count: of any burst, only the limit's worth
+        # are checked at all; the others, a correct password too, are refused.
+        retry_after = await self._limiter.reserve(key)
         if retry_after is not None:
             raise RateLimited(retry_after)
         user = await self._find_user(normalized)
         if not await self._password_matches(user, command.password):
-            await self._limiter.record_failure(key)
-            raise InvalidCredentials("Email or password is wrong")
+            raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
         assert user is not None  # noqa: S101 - _password_matches is False without a user
         await self._limiter.reset(key)
         return await self._start_session(user, command)

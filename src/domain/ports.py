@@ -114,10 +114,14 @@ class RefreshTokenFactory(Protocol):
 
 
 class LoginRateLimiter(Protocol):
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds until the next attempt is allowed, or None when attempts are allowed now."""
+    """At most `max` attempts per key in a window, however many arrive at once, across workers and hosts.
 
-    async def record_failure(self, key: str) -> None: ...
+    An attempt is reserved atomically before the password is checked (so guesses in flight count), and
+    a successful one resets the key's count."""
+
+    async def reserve(self, key: str) -> int | None:
+        """Count one attempt if the key is under its limit (None); else the seconds until it is not."""
+
     async def reset(self, key: str) -> None: ...
 
 

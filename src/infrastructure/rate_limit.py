@@ -1,7 +1,10 @@
-"""Failed-login rate limiting with the `limits` library: a moving window per (email, client IP).
+"""Rate limits that hold exactly across workers and hosts: in Redis when configured, else in the database.
 
-In-process memory by default; with GATEHOUSE_REDIS_URL the counts live in Redis so every worker and
-host shares them.
+Both count in a fixed window that starts with the first attempt counted for a key, and reserve an
+attempt atomically before it is made: Redis with an INCR that also sets the key's expiry (the `limits`
+library's fixed window), the database with one conditional upsert (statements.RESERVE_ATTEMPT). So
+of any number of concurrent attempts exactly the limit's worth get through. Keys hold an email and an
+address: only their SHA-256 is stored.
 """
 
 from __future__ import annotations
@@ -10,52 +13,89 @@ import hashlib
 import logging
 import math
 import time
+from datetime import datetime, timedelta
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 
 from domain.errors import StorageUnavailable
-from domain.ports import LoginRateLimiter
+from domain.ports import Clock, LoginRateLimiter
+from infrastructure.db import statements as sql
+from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger("gatehouse.rate_limit")
+REDIS_CONNECTIONS = 20  # per worker
 
 
-class LimitsLoginRateLimiter(LoginRateLimiter):
-    def __init__(self, *, max_failures: int, window_seconds: int, redis_url: str | None) -> None:
+class RedisLoginRateLimiter(LoginRateLimiter):
+    def __init__(self, *, max_failures: int, window_seconds: int, redis_url: str) -> None:
         self._item = RateLimitItemPerSecond(max_failures, window_seconds, namespace="gatehouse-login")
-        self._storage: Storage = (
-            RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
-                         wrap_exceptions=True)
-            if redis_url else MemoryStorage()
-        )
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        # A bounded pool that waits for a free connection (up to 5 s) instead of failing: redis-py's
+        # default pool raises MaxConnectionsError past 100, which a login burst reaches (measured).
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=5)
+        self._storage = RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
+                                     wrap_exceptions=True,
+                                     connection_pool=pool)  # type: ignore[arg-type]  # documented option
+        self._limiter = FixedWindowRateLimiter(self._storage)
 
-    async def retry_after(self, key: str) -> int | None:
-        ident = _ident(key)
+    async def reserve(self, key: str) -> int | None:
+        ident = digest(key)
         try:
-            if await self._limiter.test(self._item, ident):
+            if await self._limiter.hit(self._item, ident):
                 return None
             stats = await self._limiter.get_window_stats(self._item, ident)
         except Exception as exc:
             raise _unavailable(exc) from exc
-        return max(1, math.ceil(stats.reset_time - time.time()))
-
-    async def record_failure(self, key: str) -> None:
-        try:
-            await self._limiter.hit(self._item, _ident(key))
-        except Exception as exc:
-            raise _unavailable(exc) from exc
+        return max(1, math.ceil(stats.reset_time - time.time()))  # Redis keeps wall-clock time
 
     async def reset(self, key: str) -> None:
         try:
-            await self._limiter.clear(self._item, _ident(key))
+            await self._limiter.clear(self._item, digest(key))
         except Exception as exc:
             raise _unavailable(exc) from exc
 
+    async def purge(self) -> None:
+        """Nothing to do: Redis expires each key with its window."""
 
-def _ident(key: str) -> str:
-    # Keys hold an email and an IP: store a digest, not the personal data, in the shared store.
+
+class SqlLoginRateLimiter(LoginRateLimiter):
+    def __init__(self, *, max_failures: int, window_seconds: int, units: SqlUnitOfWorkFactory,
+                 clock: Clock) -> None:
+        self._max = max_failures
+        self._window = timedelta(seconds=window_seconds)
+        self._units = units
+        self._clock = clock
+
+    async def reserve(self, key: str) -> int | None:
+        now = self._clock.now()
+        ident = digest(key)
+        async with self._units.statements() as db:
+            reserved = await db.one(sql.RESERVE_ATTEMPT[db.dialect_name],
+                                    {"key": ident, "now": now, "window_cutoff": now - self._window,
+                                     "max_hits": self._max})
+            if reserved is not None:
+                return None
+            row = await db.one(sql.RATE_LIMIT_WINDOW, {"key": ident})
+        if row is None:  # reset in between: try again later rather than guess
+            return 1
+        ends: datetime = row["window_started_at"] + self._window
+        return max(1, math.ceil((ends - now).total_seconds()))
+
+    async def reset(self, key: str) -> None:
+        async with self._units.statements() as db:
+            await db.run(sql.RESET_RATE_LIMIT, {"key": digest(key)})
+
+    async def purge(self) -> None:
+        """Drop the counters whose window is over (the sweep calls this): the table stays as small as the
+        keys currently limited."""
+        now = self._clock.now()
+        async with self._units.statements() as db:
+            await db.run(sql.PURGE_RATE_LIMITS, {"window_cutoff": now - self._window})
+
+
+def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 

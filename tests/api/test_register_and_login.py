@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.api.helpers import (
     PASSWORD,
@@ -199,6 +200,19 @@ async def test_five_failed_logins_make_the_sixth_attempt_429_with_retry_after(cl
     for _ in range(5):
         assert_problem(await _fail(client, email), 401, "invalid_credentials")
     _assert_rate_limited_problem(await _fail(client, email))
+
+
+async def test_the_addresses_of_one_ipv6_64_share_one_count(app: FastAPI, client: httpx.AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    statuses = []
+    for n in range(20):  # twenty addresses of one subscriber's /64, two guesses each
+        async with client_for(app, client=(f"2001:db8:0:7::{n + 1:x}", 50000)) as from_there:
+            statuses += [(await _fail(from_there, email)).status_code for _ in range(2)]
+    assert statuses.count(401) == 5
+    assert statuses.count(429) == 35
+    async with client_for(app, client=("2001:db8:0:8::1", 50000)) as next_network:
+        assert (await _fail(next_network, email)).status_code == 401  # another /64: its own count
 
 
 async def test_once_limited_even_the_correct_password_gets_429(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from domain.user import MAX_PASSWORD_LENGTH, PasswordHash
 from tests.fakes import T0
 from tests.unit.conftest import AUDIENCE, IP, ISSUER, PASSWORD, USER_AGENT, Gatehouse
 
-KEY = f"alice@example.com|{IP}"
+KEY = f"login|alice@example.com|{IP}"
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ async def test_an_unknown_email_is_refused_counted_and_spends_a_dummy_verificati
         await registered.sign_in("nobody@example.com")
 
     assert registered.hasher.dummy_verifications == 1
-    assert registered.limiter.failures == {f"nobody@example.com|{IP}": 1}
+    assert registered.limiter.failures == {f"login|nobody@example.com|{IP}": 1}
     assert registered.store.sessions == {}
 
 
@@ -117,7 +117,7 @@ async def test_a_malformed_email_is_refused_like_an_unknown_one(registered: Gate
         await registered.sign_in("no-at-sign")
 
     assert registered.hasher.dummy_verifications == 1
-    assert registered.limiter.failures == {f"no-at-sign|{IP}": 1}
+    assert registered.limiter.failures == {f"login|no-at-sign|{IP}": 1}
 
 
 async def test_a_wrong_password_for_a_known_email_spends_a_real_verification_not_a_dummy(
@@ -158,7 +158,7 @@ async def test_failures_without_a_client_address_are_counted_under_a_placeholder
     with pytest.raises(InvalidCredentials):
         await registered.sign_in(password="wrong password", ip=None)
 
-    assert registered.limiter.failures == {"alice@example.com|-": 1}
+    assert registered.limiter.failures == {"login|alice@example.com|-": 1}
 
 
 async def test_once_rate_limited_even_the_right_password_is_refused(registered: Gatehouse) -> None:
@@ -184,7 +184,7 @@ async def test_unknown_emails_reach_the_rate_limit_too(registered: Gatehouse) ->
 
 
 async def test_a_rate_limited_attempt_spends_no_verification(registered: Gatehouse) -> None:
-    registered.limiter.failures[f"nobody@example.com|{IP}"] = 5
+    registered.limiter.failures[f"login|nobody@example.com|{IP}"] = 5
 
     with pytest.raises(RateLimited):
         await registered.sign_in("nobody@example.com")

@@ -8,6 +8,9 @@ each is a bind parameter named below and given at execution, so a statement is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import (
     ColumnElement,
     Insert,
@@ -23,11 +26,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
 
 from domain.notifications import NotificationStatus
-from infrastructure.db.tables import UTCDateTime, items, notifications, refresh_tokens, sessions, users
+from infrastructure.db.tables import UTCDateTime, items, notifications, rate_limits, refresh_tokens, sessions, users
 
 MAX_NOTIFICATIONS_LISTED = 500
 
@@ -153,3 +157,26 @@ MARK_ATTEMPT_FAILED = (update(notifications).where(notifications.c.id == bindpar
                        .values(status=bindparam("status"), last_error=bindparam("error"),
                                claimed_until=bindparam("retry_at", type_=UTCDateTime)))
 RECIPIENT = select(_RECIPIENT).where(notifications.c.id == bindparam("notification_id"))
+
+# -- rate limits (when no Redis is configured) --------------------------------------------------------
+# Reserve one attempt: count it if the key's window has passed (a new window starts now) or the key is
+# under its limit; no row returned means refused. One statement: the row lock of ON CONFLICT (Postgres)
+# or SQLite's single writer makes concurrent reservations count one by one, never past the limit.
+_WINDOW_OVER = rate_limits.c.window_started_at <= bindparam("window_cutoff", type_=UTCDateTime)
+
+
+def _reserve(dialect_insert: Callable[[Table], Any]) -> Executable:
+    first = dialect_insert(rate_limits).values(key=bindparam("key"), window_started_at=_NOW, hits=1)
+    reserve: Executable = first.on_conflict_do_update(
+        index_elements=[rate_limits.c.key],
+        set_={"window_started_at": case((_WINDOW_OVER, _NOW), else_=rate_limits.c.window_started_at),
+              "hits": case((_WINDOW_OVER, 1), else_=rate_limits.c.hits + 1)},
+        where=or_(_WINDOW_OVER, rate_limits.c.hits < bindparam("max_hits")),
+    ).returning(rate_limits.c.hits)
+    return reserve
+
+
+RESERVE_ATTEMPT: dict[str, Executable] = {"postgresql": _reserve(postgresql_insert), "sqlite": _reserve(sqlite_insert)}
+RATE_LIMIT_WINDOW = select(rate_limits.c.window_started_at).where(rate_limits.c.key == bindparam("key"))
+RESET_RATE_LIMIT = delete(rate_limits).where(rate_limits.c.key == bindparam("key"))
+PURGE_RATE_LIMITS = delete(rate_limits).where(_WINDOW_OVER)

@@ -119,3 +119,14 @@ notifications = Table(
     Index("ix_notifications_user_created", "user_id", "created_at"),
     Index("ix_notifications_status_created", "status", "created_at"),
 )
+
+# Attempt counters of the rate limits when no Redis is configured (infrastructure/rate_limit.py): one row
+# per key (a digest: no address or email stored), a fixed window from the first attempt counted in it.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Index("ix_rate_limits_window_started_at", "window_started_at"),
+)

@@ -16,6 +16,7 @@ delivery queue (delivered after the response; see api/delivery.py).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -154,6 +155,21 @@ class SqlUnitOfWorkFactory(UnitOfWorkFactory):
             return AutocommitUnitOfWork(self._asyncpg, self._profiles, self._deliveries)
         connection = ConnectionRunner(self._engine.dialect.name, self._connect_autocommit)
         return AutocommitUnitOfWork(connection, self._profiles, self._deliveries, connection)
+
+    @contextlib.asynccontextmanager
+    async def statements(self) -> AsyncIterator[StatementRunner]:
+        """A runner for statements that stand alone, outside any unit of work (the rate limiter's): the
+        asyncpg pool on Postgres, an autocommit connection on SQLite (closed at the end)."""
+        if self._asyncpg is not None:
+            yield self._asyncpg
+            return
+        connection = ConnectionRunner(self._engine.dialect.name, self._connect_autocommit)
+        try:
+            yield connection
+        finally:
+            if connection.connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.connection.close()
 
     async def _connect_autocommit(self) -> AsyncConnection:
         conn = await self._engine.connect()
