@@ -48,7 +48,7 @@ def wait_healthy(base_url: str, attempts: int = 200) -> None:
 
 @contextlib.contextmanager
 def live_server(workdir: Path, port: int | None = None, workers: int = 1, environment: dict[str, str] | None = None,
-                **env: str) -> Iterator[LiveServer]:
+                serve_args: tuple[str, ...] = (), **env: str) -> Iterator[LiveServer]:
     port = port or free_port()
     env = {**(environment or {}), **env}
     process_env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING, **env}
@@ -56,7 +56,7 @@ def live_server(workdir: Path, port: int | None = None, workers: int = 1, enviro
         process_env.pop("GATEHOUSE_DATABASE_URL", None)
     gatehouse = Path(sys.executable).parent / "gatehouse"
     process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--workers", str(workers),
-                                "--no-access-log"], cwd=workdir,
+                                "--no-access-log", *serve_args], cwd=workdir,
                                env=process_env, stdout=subprocess.DEVNULL,
                                stderr=(workdir / "server.log").open("ab"))  # read it when a test fails
     server = LiveServer(f"http://127.0.0.1:{port}", process)

@@ -32,6 +32,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
     access_log: Annotated[bool, typer.Option(help="Log one line per request")] = True,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        help="Proxies whose X-Forwarded-For gives the client address (comma-separated IPs or networks, "
+             "'*' for any): it decides whose address rate limits count and sessions show")] = "127.0.0.1",
 ) -> None:
     """Run the HTTP service with uvicorn."""
     import uvicorn
@@ -44,7 +47,8 @@ def serve(
     os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
     os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True)
+                reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips)
 
 
 @app.command()
