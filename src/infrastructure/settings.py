@@ -112,9 +112,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
-        if self.jwt_algorithm == "HS256" and self.jwt_secret is not None \
-                and len(self.jwt_secret.get_secret_value().encode()) < 32:
+        if self.jwt_algorithm == "HS256" and self.jwt_secret is not None and _too_short(self.jwt_secret):
             raise ValueError("GATEHOUSE_JWT_SECRET must be at least 32 bytes for HS256")
+        if any(_too_short(secret) for secret in self.jwt_previous_secrets):
+            raise ValueError("every GATEHOUSE_JWT_PREVIOUS_SECRETS entry must be at least 32 bytes")
+        if self.refresh_token_secret is not None and _too_short(self.refresh_token_secret):
+            raise ValueError("GATEHOUSE_REFRESH_TOKEN_SECRET must be at least 32 bytes")
         if self.notify_lease_seconds < self.smtp_timeout_seconds + 2:
             # A delivery starts up to ~1 s (the hand-off window) into its lease and may take the whole
             # SMTP timeout; the lease must outlast both, or another worker could claim it and send twice.
@@ -169,3 +172,11 @@ def describe_validation_error(exc: Exception) -> str:
         where = f"GATEHOUSE_{name}" if name else "settings"
         parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
+
+
+MIN_SECRET_BYTES = 32
+
+
+def _too_short(secret: SecretStr) -> bool:
+    """A secret that keys an HMAC (token signatures, grace-window successors) has at least 256 bits."""
+    return len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES

@@ -21,3 +21,16 @@ def test_the_account_cache_can_be_turned_off_and_is_bounded(tmp_path: Path) -> N
     assert make_settings(tmp_path, profile_cache_seconds=0).profile_cache_seconds == 0
     with pytest.raises(ValidationError):
         make_settings(tmp_path, profile_cache_seconds=61)
+
+
+@pytest.mark.parametrize(("setting", "value", "named"), [
+    ("jwt_secret", "x" * 31, "GATEHOUSE_JWT_SECRET"),
+    ("jwt_previous_secrets", ["y" * 32, "z"], "GATEHOUSE_JWT_PREVIOUS_SECRETS"),
+    ("refresh_token_secret", "r", "GATEHOUSE_REFRESH_TOKEN_SECRET"),
+])
+def test_every_secret_that_keys_an_hmac_is_at_least_32_bytes(tmp_path: Path, setting: str, value: object,
+                                                             named: str) -> None:
+    with pytest.raises(ValidationError, match=named):
+        make_settings(tmp_path, "", jwt_algorithm="HS256", **{setting: value})
+    long_enough = ["s" * 32] if isinstance(value, list) else "s" * 32
+    assert make_settings(tmp_path, "", jwt_algorithm="HS256", **{setting: long_enough}) is not None
