@@ -114,6 +114,8 @@ def test_forged_and_malformed_tokens_are_refused(tmp_path: Path) -> None:
         _with_header(keyring, claims, {"kid": "' OR 1=1 --"}),
         _with_header(keyring, claims, {"typ": "JWT"}),
         signer.issue(_claims(issuer="http://evil.test")),
+        signer.issue(_claims(issuer="http://issuer")),  # a part of the issuer (PyJWT < 2.10.1 took it)
+        signer.issue(_claims(issuer="issuer.test")),
         signer.issue(_claims(audience="someone-else")),
         signer.issue(_claims(ttl=-60)),
         signer.issue(_claims(issued_at=datetime.now(UTC) + timedelta(minutes=10), ttl=900)),
