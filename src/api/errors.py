@@ -54,7 +54,7 @@ def headers_of(error: e.DomainError) -> dict[str, str]:
     return {}
 
 
-def render_domain_error(request: Request, error: e.DomainError) -> Response:
+def render_domain_error(error: e.DomainError) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(error, e.WeakPassword):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "weak_password"}]
@@ -119,7 +119,7 @@ _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.DomainError)  # noqa: S101
-    return render_domain_error(request, exc)
+    return render_domain_error(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ an unreachable database as `StorageUnavailable` and a violated constraint (a uni
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn, Protocol
 
@@ -68,6 +69,13 @@ class ConnectionRunner(StatementRunner):
 
     async def run(self, statement: Executable, params: Params) -> None:
         await self._execute(statement, params)
+
+    async def aclose(self) -> None:
+        """Give the connection back, if one was opened (a broken one is discarded by the pool)."""
+        conn, self.connection = self.connection, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def _execute(self, statement: Executable, params: Params) -> Any:
         try:

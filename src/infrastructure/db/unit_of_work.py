@@ -109,15 +109,10 @@ class TransactionUnitOfWork(_Unit):
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        conn, self._conn.connection = self._conn.connection, None
-        if conn is not None:
-            try:
-                await conn.rollback()  # no-op after a commit; nothing is written unless asked
-            except Exception:  # noqa: S110 - the connection is already broken; the pool discards it
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+        if self._conn.connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection: the pool discards it on close
+                await self._conn.connection.rollback()  # no-op after a commit; nothing is written unless asked
+        await self._conn.aclose()
 
 
 class AutocommitUnitOfWork(_Unit):
@@ -132,10 +127,8 @@ class AutocommitUnitOfWork(_Unit):
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         self._committed()  # written is written, commit or not
-        if self._connection is not None and self._connection.connection is not None:
-            conn, self._connection.connection = self._connection.connection, None
-            with contextlib.suppress(Exception):  # the connection is already broken; the pool discards it
-                await conn.close()
+        if self._connection is not None:
+            await self._connection.aclose()
 
 
 class SqlUnitOfWorkFactory(UnitOfWorkFactory):
@@ -167,9 +160,7 @@ class SqlUnitOfWorkFactory(UnitOfWorkFactory):
         try:
             yield connection
         finally:
-            if connection.connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.connection.close()
+            await connection.aclose()
 
     async def _connect_autocommit(self) -> AsyncConnection:
         conn = await self._engine.connect()
