@@ -1,7 +1,7 @@
 """The composition root: every adapter and use case is built here, and only here.
 
 Providers name every argument. What the process opens and must close (the engine, the asyncpg pool,
-the account cache's listening connection) is made through `owned(...)`: the lifespan closes it all
+the account cache's listening connection, the Redis pool) is made through `owned(...)`: the lifespan closes it all
 at shutdown (infrastructure/utils/lifetime.py), so a new resource is one line here.
 """
 
@@ -133,7 +133,8 @@ class Container(containers.DeclarativeContainer):
         memory_kib=settings.provided.argon2_memory_kib, parallelism=settings.provided.argon2_parallelism,
         concurrency=settings.provided.hash_concurrency)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
-    rate_limiter = providers.Singleton(_login_rate_limiter, settings=settings, units=unit_of_work, clock=clock)
+    rate_limiter = owned(lifetime, providers.Factory(_login_rate_limiter, settings=settings, units=unit_of_work,
+                                                     clock=clock))
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)
     notifier = providers.Selector(

@@ -34,10 +34,10 @@ class RedisLoginRateLimiter(LoginRateLimiter):
         self._item = RateLimitItemPerSecond(max_failures, window_seconds, namespace="gatehouse-login")
         # A bounded pool that waits for a free connection (up to 5 s) instead of failing: redis-py's
         # default pool raises MaxConnectionsError past 100, which a login burst reaches (measured).
-        pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=5)
+        self._pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=5)
         self._storage = RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
                                      wrap_exceptions=True,
-                                     connection_pool=pool)  # type: ignore[arg-type]  # documented option
+                                     connection_pool=self._pool)  # type: ignore[arg-type]  # documented option
         self._limiter = FixedWindowRateLimiter(self._storage)
 
     async def reserve(self, key: str) -> int | None:
@@ -58,6 +58,9 @@ class RedisLoginRateLimiter(LoginRateLimiter):
 
     async def purge(self) -> None:
         """Nothing to do: Redis expires each key with its window."""
+
+    async def aclose(self) -> None:
+        await self._pool.disconnect()
 
 
 class SqlLoginRateLimiter(LoginRateLimiter):
@@ -86,6 +89,9 @@ class SqlLoginRateLimiter(LoginRateLimiter):
     async def reset(self, key: str) -> None:
         async with self._units.statements() as db:
             await db.run(sql.RESET_RATE_LIMIT, {"key": digest(key)})
+
+    async def aclose(self) -> None:
+        """Nothing of its own to close: it runs on the units of work's connections."""
 
     async def purge(self) -> None:
         """Drop the counters whose window is over (the sweep calls this): the table stays as small as the
