@@ -97,14 +97,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh SQLite file (a copy of the migrated template) per test, or the run's Postgres database."""
-    if backend == "sqlite":
-        target = tmp_path / "data" / "gatehouse.db"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-        return f"sqlite+aiosqlite:///{target}"
-    return str(request.getfixturevalue("migrated_postgres"))
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database for this test: a copy of the migrated template, in its data directory."""
+    target = tmp_path / "data" / "gatehouse.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh SQLite file per test, or the run's Postgres database."""
+    return str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "migrated_postgres"))
 
 
 AppFactory = Callable[..., Awaitable[tuple[FastAPI, Container]]]

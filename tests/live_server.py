@@ -55,10 +55,11 @@ def live_server(workdir: Path, port: int | None = None, workers: int = 1, enviro
     if "GATEHOUSE_DATABASE_URL" not in env:
         process_env.pop("GATEHOUSE_DATABASE_URL", None)
     gatehouse = Path(sys.executable).parent / "gatehouse"
+    log = (workdir / "server.log").open("ab")  # the server's stderr: read it when a test fails
     process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--workers", str(workers),
                                 "--no-access-log", *serve_args], cwd=workdir,
-                               env=process_env, stdout=subprocess.DEVNULL,
-                               stderr=(workdir / "server.log").open("ab"))  # read it when a test fails
+                               env=process_env, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()  # the child has its own descriptor
     server = LiveServer(f"http://127.0.0.1:{port}", process)
     try:
         wait_healthy(server.base_url)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.conftest import truncate_all
+from tests.conftest import IN_CI, truncate_all
+
+REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -23,3 +27,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "pg_engine" in getattr(item, "fixturenames", ()) or "migrated_postgres" in getattr(
                 item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+def _redis_answers() -> bool:
+    host_port = REDIS_URL.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _redis_answers():
+        message = f"no Redis at {REDIS_URL}: start one or set GATEHOUSE_TEST_REDIS_URL"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL

@@ -14,7 +14,6 @@ import pytest
 
 from tests.api.helpers import PASSWORD
 from tests.conftest import truncate_all
-from tests.integration.test_rate_limits import redis_url  # noqa: F401 - the fixture
 from tests.live_server import live_server
 from tests.postgres import run_coroutine
 

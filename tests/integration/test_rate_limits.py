@@ -4,8 +4,6 @@ and of any number of concurrent attempts exactly the limit's worth are let throu
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,28 +22,6 @@ from tests.conftest import make_settings
 from tests.fakes import RecordingDeliveryQueue
 from tests.live_server import free_port
 
-REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_answers() -> bool:
-    host_port = REDIS_URL.split("//", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis_url() -> str:
-    if not _redis_answers():
-        message = f"no Redis at {REDIS_URL}: start one or set GATEHOUSE_TEST_REDIS_URL"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return REDIS_URL
-
 
 @pytest.fixture(params=["redis", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
@@ -53,17 +29,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     if request.param == "redis":
         return "redis", str(request.getfixturevalue("redis_url"))
     if request.param == "sqlite":
-        return "sqlite", str(request.getfixturevalue("database_url_sqlite"))
+        return "sqlite", str(request.getfixturevalue("sqlite_url"))
     return "postgres", str(request.getfixturevalue("migrated_postgres"))
 
-
-@pytest.fixture
-def database_url_sqlite(sqlite_template: Path, tmp_path: Path) -> str:
-    import shutil
-
-    target = tmp_path / "limits.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -71,7 +39,10 @@ async def limiters(store: tuple[str, str], tmp_path: Path) -> AsyncIterator[list
     """Three limiters on one store, as three workers would have: each with its own engine and pool."""
     kind, url = store
     if kind == "redis":
-        yield [RedisLoginRateLimiter(max_failures=5, window_seconds=60, redis_url=url) for _ in range(3)]
+        redis = [RedisLoginRateLimiter(max_failures=5, window_seconds=60, redis_url=url) for _ in range(3)]
+        yield list(redis)
+        for limiter in redis:
+            await limiter.aclose()
         return
     settings = make_settings(tmp_path, url)
     engines = [create_engine(settings) for _ in range(3)]
@@ -113,3 +84,4 @@ async def test_an_unreachable_redis_is_reported_as_unavailable_not_as_a_crash() 
                                     redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(StorageUnavailable):
         await limiter.reserve("login|someone@example.com|127.0.0.1")
+    await limiter.aclose()

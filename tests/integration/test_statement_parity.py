@@ -54,7 +54,7 @@ class Db:
 def backing(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, AsyncEngine | None, str]:
     """(path, the Postgres engine or None for SQLite, the database URL), resolved outside the event loop."""
     if request.param == "sqlite":
-        return request.param, None, str(request.getfixturevalue("database_url_sqlite"))
+        return request.param, None, str(request.getfixturevalue("sqlite_url"))
     return request.param, request.getfixturevalue("pg_engine"), str(request.getfixturevalue("migrated_postgres"))
 
 
@@ -70,14 +70,6 @@ async def db(backing: tuple[str, AsyncEngine | None, str], tmp_path: Path) -> As
     if pg_engine is None:
         await engine.dispose()
 
-
-@pytest.fixture
-def database_url_sqlite(sqlite_template: Path, tmp_path: Path) -> str:
-    import shutil
-
-    target = tmp_path / "parity.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
 
 
 def _user(email: str | None = None) -> User:
