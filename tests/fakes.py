@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
 from application.unit_of_work import DeliveryQueue, UnitOfWork
-from domain.errors import EmailTaken, InvalidToken
+from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus
 from domain.ports import (
@@ -21,10 +21,10 @@ from domain.ports import (
     CommonPasswords,
     IdGenerator,
     ItemRepository,
-    LoginRateLimiter,
     NotificationRepository,
     Notifier,
     PasswordHasher,
+    RateLimiter,
     RefreshTokenFactory,
     SessionActivity,
     SessionRepository,
@@ -62,11 +62,15 @@ class FakeHasher(PasswordHasher):
     def __init__(self, version: str = "v1") -> None:
         self.version = version
         self.dummy_verifications = 0
+        self.while_verifying: Callable[[], Awaitable[None]] | None = None  # run once, inside the next verify
 
     async def hash(self, password: str) -> PasswordHash:
         return PasswordHash(f"fake${self.version}${password}")
 
     async def verify(self, stored: PasswordHash, password: str) -> bool:
+        hook, self.while_verifying = self.while_verifying, None
+        if hook is not None:
+            await hook()
         return stored.value.split("$", 2)[2] == password
 
     async def verify_dummy(self, password: str) -> None:
@@ -96,9 +100,16 @@ class FakeSigner(AccessTokenSigner):
         self._issued[token] = claims
         return token
 
-    def verify(self, token: str, *, allow_expired: bool = False) -> AccessTokenClaims:
+    def verify(self, token: str) -> AccessTokenClaims:
+        claims = self.claims_of(token)
+        if claims.expires_at <= self._clock.now():
+            raise InvalidToken()
+        return claims
+
+    def claims_of(self, token: str) -> AccessTokenClaims:
+        """What a token it issued says, expired or not (for assertions)."""
         claims = self._issued.get(token)
-        if claims is None or (not allow_expired and claims.expires_at <= self._clock.now()):
+        if claims is None:
             raise InvalidToken()
         return claims
 
@@ -115,11 +126,11 @@ class CountingRefreshTokens(RefreshTokenFactory):
         return f"{spent}+" if self._derive else self.new_token()
 
 
-class FakeRateLimiter(LoginRateLimiter):
+class FakeRateLimiter(RateLimiter):
     """Counts reservations per key, as the real ones do: the limit's worth, then refusals."""
 
-    def __init__(self, max_failures: int = 5) -> None:
-        self.max = max_failures
+    def __init__(self, max_hits: int = 5) -> None:
+        self.max = max_hits
         self.failures: dict[str, int] = {}
 
     async def reserve(self, key: str) -> int | None:
@@ -172,8 +183,27 @@ class InMemoryUsers(UserRepository):
             raise EmailTaken()
         self._s.users[user.id] = copy.deepcopy(user)
 
-    async def update(self, user: User) -> None:
-        self._s.users[user.id] = copy.deepcopy(user)
+    async def rename(self, user: User) -> None:
+        stored = self._s.users[user.id]
+        stored.full_name, stored.updated_at = user.full_name, user.updated_at
+
+    async def change_password(self, user: User, expected_version: int) -> bool:
+        stored = self._s.users[user.id]
+        if stored.credential_version != expected_version:
+            return False
+        stored.password_hash, stored.credential_version = user.password_hash, user.credential_version
+        stored.updated_at = user.updated_at
+        return True
+
+    async def rehash(self, user: User) -> None:
+        stored = self._s.users[user.id]
+        if stored.credential_version == user.credential_version:
+            stored.password_hash = user.password_hash
+
+    async def require_credentials(self, user_id: UUID, version: int) -> None:
+        stored = self._s.users.get(user_id)
+        if stored is None or stored.credential_version != version:
+            raise CredentialsChanged()
 
 
 class InMemorySessions(SessionRepository):
@@ -370,9 +400,9 @@ class FakeSessionActivity(SessionActivity):
         self._policy = policy
         self.forgotten: list[UUID] = []
 
-    async def is_active(self, session_id: UUID, now: datetime) -> bool:
+    async def is_active(self, session_id: UUID, user_id: UUID, now: datetime) -> bool:
         session = self._s.sessions.get(session_id)
-        return session is not None and session.is_active(now, self._policy)
+        return session is not None and session.user_id == user_id and session.is_active(now, self._policy)
 
     def forget(self, session_ids: Iterable[UUID]) -> None:
         self.forgotten.extend(session_ids)

@@ -33,6 +33,7 @@ from application.token_minting import AccessTokenMinter, IssuerAndAudience
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
 from domain.notifications import DeliveryPolicy
+from domain.ports import RateLimiter
 from domain.session import SessionPolicy
 from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.asyncpg_runner import asyncpg_dsn, create_asyncpg_runner
@@ -42,7 +43,7 @@ from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
-from infrastructure.rate_limit import RedisLoginRateLimiter, SqlLoginRateLimiter
+from infrastructure.rate_limit import Limit, RedisRateLimits, SqlRateLimits
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
@@ -83,15 +84,16 @@ def _user_cache(settings: Settings) -> UserCache | Uncached:
                      connect_timeout=settings.db_connect_timeout)
 
 
-def _login_rate_limiter(settings: Settings, units: SqlUnitOfWorkFactory,
-                        clock: SystemClock) -> RedisLoginRateLimiter | SqlLoginRateLimiter:
+def _rate_limits(settings: Settings, units: SqlUnitOfWorkFactory,
+                 clock: SystemClock) -> RedisRateLimits | SqlRateLimits:
     """Counted in Redis when configured, else in the database: shared by every worker either way."""
     if settings.redis_url:
-        return RedisLoginRateLimiter(max_failures=settings.login_max_failures,
-                                     window_seconds=settings.login_failure_window_seconds,
-                                     redis_url=settings.redis_url)
-    return SqlLoginRateLimiter(max_failures=settings.login_max_failures,
-                               window_seconds=settings.login_failure_window_seconds, units=units, clock=clock)
+        return RedisRateLimits(settings.redis_url)
+    return SqlRateLimits(units, clock)
+
+
+def _limiter(limits: RedisRateLimits | SqlRateLimits, name: str, max_hits: int, window_seconds: int) -> RateLimiter:
+    return limits.limiter(Limit(name, max_hits, window_seconds))
 
 
 def _smtp_config(settings: Settings) -> SmtpConfig:
@@ -133,8 +135,16 @@ class Container(containers.DeclarativeContainer):
         memory_kib=settings.provided.argon2_memory_kib, parallelism=settings.provided.argon2_parallelism,
         concurrency=settings.provided.hash_concurrency)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
-    rate_limiter = owned(lifetime, providers.Factory(_login_rate_limiter, settings=settings, units=unit_of_work,
-                                                     clock=clock))
+    rate_limits = owned(lifetime, providers.Factory(_rate_limits, settings=settings, units=unit_of_work, clock=clock))
+    login_limiter = providers.Singleton(  # per (email, client address): login's and the token grant's
+        _limiter, limits=rate_limits, name="login", max_hits=settings.provided.login_max_failures,
+        window_seconds=settings.provided.login_failure_window_seconds)
+    password_check_limiter = providers.Singleton(  # per user: the checks of the current password
+        _limiter, limits=rate_limits, name="password-check", max_hits=settings.provided.password_check_max_failures,
+        window_seconds=settings.provided.password_check_window_seconds)
+    message_limiter = providers.Singleton(  # per user: POST /notifications
+        _limiter, limits=rate_limits, name="messages", max_hits=settings.provided.messages_per_hour,
+        window_seconds=3600)
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)
     notifier = providers.Selector(
@@ -146,7 +156,7 @@ class Container(containers.DeclarativeContainer):
     # -- use cases: stateless, so each is built once -----------------------------------------------
     register_user = providers.Singleton(RegisterUser, uow=unit_of_work, hasher=hasher, common=common_passwords,
                                         clock=clock, ids=ids)
-    log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=rate_limiter, minter=minter,
+    log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=login_limiter, minter=minter,
                                  token_factory=token_factory, clock=clock, ids=ids, policy=session_policy,
                                  delivery=delivery_policy)
     rotate_refresh_token = providers.Singleton(
@@ -162,14 +172,14 @@ class Container(containers.DeclarativeContainer):
     get_profile = providers.Singleton(GetProfile, uow=unit_of_work)
     update_profile = providers.Singleton(UpdateProfile, uow=unit_of_work, clock=clock)
     change_password = providers.Singleton(ChangePassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
-                                          activity=session_activity, clock=clock, ids=ids,
-                                          delivery=delivery_policy)
+                                          limiter=password_check_limiter, activity=session_activity, clock=clock,
+                                          ids=ids, delivery=delivery_policy)
     create_item = providers.Singleton(CreateItem, uow=unit_of_work, clock=clock, ids=ids)
     list_items = providers.Singleton(ListItems, uow=unit_of_work)
     get_item = providers.Singleton(GetItem, uow=unit_of_work)
     update_item = providers.Singleton(UpdateItem, uow=unit_of_work, clock=clock)
     delete_item = providers.Singleton(DeleteItem, uow=unit_of_work)
-    send_message = providers.Singleton(SendMessage, uow=unit_of_work, clock=clock, ids=ids,
+    send_message = providers.Singleton(SendMessage, uow=unit_of_work, limiter=message_limiter, clock=clock, ids=ids,
                                        delivery=delivery_policy)
     list_notifications = providers.Singleton(ListNotifications, uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,

@@ -81,7 +81,7 @@ async def sweep_forever(container: Container, interval_seconds: float) -> None:
         try:
             while await container.deliver_notifications().recover() > 0:
                 pass
-            await container.rate_limiter().purge()
+            await container.rate_limits().purge()
         except asyncio.CancelledError:
             raise
         except Exception:

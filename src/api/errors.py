@@ -23,6 +23,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidEmail: 422,
     e.InvalidCredentials: 401,
     e.WrongCurrentPassword: 400,
+    e.CredentialsChanged: 400,  # the use cases answer it as their own credentials error; this is a fallback
     e.RateLimited: 429,
     e.InvalidRefreshToken: 401,
     e.NotAuthenticated: 401,

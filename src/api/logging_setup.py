@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
+
+from infrastructure.db.errors import chain_of, is_driver_error, safe_description
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -23,6 +26,23 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        error = ei[1]
+        if not isinstance(error, BaseException) or not any(is_driver_error(e) for e in chain_of(error)):
+            return super().formatException(ei)
+        return scrubbed_traceback(error)
+
+
+def scrubbed_traceback(error: BaseException) -> str:
+    """The traceback of `error` and its causes, as Python prints it, but with each database error's
+    message replaced by what may be logged of it (infrastructure/db/errors.py: never values or rows)."""
+    parts = []
+    for e in reversed(chain_of(error)):
+        frames = "".join(traceback.format_tb(e.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}"
+                     f"{type(e).__module__}.{type(e).__qualname__}: {safe_description(e)}")
+    return "\n\nDuring handling of the above exception, another exception occurred:\n\n".join(parts)
 
 
 def configure_logging(level: str) -> None:

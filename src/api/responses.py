@@ -19,6 +19,7 @@ UNAUTHORIZED: Responses = {401: problem("Missing, invalid, expired or revoked ac
 VALIDATION: Responses = {422: problem("Validation failed", ValidationProblem)}
 NOT_FOUND: Responses = {404: problem("No such resource for this user")}
 UNAVAILABLE: Responses = {503: problem("Database temporarily unavailable")}
+RATE_LIMITED: Responses = {429: problem("Rate limited; the Retry-After header says when to try again")}
 OAUTH_ERRORS: Responses = {400: {"description": "RFC 6749 §5.2 error", "model": OAuthError},
-                429: {"description": "Too many failed attempts", "model": OAuthError}}
+                429: {"description": "Too many failed attempts; see Retry-After", "model": OAuthError}}
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}

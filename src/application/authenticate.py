@@ -15,7 +15,7 @@ class Authenticate:
 
     async def execute(self, token: str) -> Principal:
         claims = self._signer.verify(token)
-        if not await self._activity.is_active(claims.session_id, self._clock.now()):
+        if not await self._activity.is_active(claims.session_id, claims.subject, self._clock.now()):
             raise InvalidToken("The session of this token has ended")
         return Principal(user_id=claims.subject, session_id=claims.session_id, scope=claims.scope,
                          token_expires_at=claims.expires_at)

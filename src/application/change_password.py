@@ -1,23 +1,26 @@
 from __future__ import annotations
 
 from application.dto import ChangePasswordCommand
-from application.passwords import check_password_policy
+from application.passwords import check_password_policy, limited_attempt
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidToken, WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Notification, NotificationKind
-from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter, SessionActivity
 from domain.session import RevocationReason
 from domain.tokens import Principal
+from domain.user import User
 
 
 class ChangePassword:
     """Change the password; every other session of the user ends, the caller's stays; the user is told."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-                 activity: SessionActivity, clock: Clock, ids: IdGenerator, delivery: DeliveryPolicy) -> None:
+                 limiter: RateLimiter, activity: SessionActivity, clock: Clock, ids: IdGenerator,
+                 delivery: DeliveryPolicy) -> None:
         self._uow = uow
         self._hasher = hasher
         self._common = common
+        self._limiter = limiter
         self._activity = activity
         self._clock = clock
         self._ids = ids
@@ -29,7 +32,10 @@ class ChangePassword:
             user = await uow.users.get(principal.user_id)
         if user is None:
             raise InvalidToken("The account of this token no longer exists")
-        if not await self._hasher.verify(user.password_hash, command.current_password):
+        # One counter per user for every check of the current password (apart from login's).
+        checked = await limited_attempt(self._limiter, str(user.id),
+                                        lambda: self._matches(user, command.current_password))
+        if checked is None:
             raise WrongCurrentPassword("The current password is wrong")
         new_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
@@ -37,10 +43,16 @@ class ChangePassword:
                                           kind=NotificationKind.PASSWORD_CHANGED,
                                           message=CREDENTIALS_CHANGED_TEXT, now=now, lease=self._delivery.lease)
         async with self._uow() as uow:
+            checked_version = user.credential_version
             user.change_password_hash(new_hash, now)
-            await uow.users.update(user)
+            if not await uow.users.change_password(user, checked_version):
+                # Changed by someone else since it was checked: the password given is no longer current.
+                raise WrongCurrentPassword("The current password is wrong")
             ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_CHANGED,
                                                           keep=principal.session_id)
             await uow.notifications.add(notification, user.email)
             await uow.commit()
         self._activity.forget(ended)
+
+    async def _matches(self, user: User, password: str) -> User | None:
+        return user if await self._hasher.verify(user.password_hash, password) else None

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from application.dto import LoginCommand
+from application.passwords import limited_attempt
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWorkFactory
-from domain.errors import InvalidCredentials, InvalidEmail, RateLimited
+from domain.errors import CredentialsChanged, InvalidCredentials, InvalidEmail
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
-from domain.ports import Clock, IdGenerator, LoginRateLimiter, PasswordHasher, RefreshTokenFactory
+from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory
 from domain.rate_limits import rate_limit_address
 from domain.session import Session, SessionPolicy
 from domain.tokens import IssuedTokens, TokenDigest
@@ -15,7 +16,7 @@ from domain.user import MAX_PASSWORD_LENGTH, Email, User
 class LogIn:
     """Password grant: verify credentials (rate limited per email and client IP), start a session."""
 
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: LoginRateLimiter,
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
                  minter: AccessTokenMinter, token_factory: RefreshTokenFactory, clock: Clock,
                  ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
         self._uow = uow
@@ -30,18 +31,21 @@ class LogIn:
 
     async def execute(self, command: LoginCommand) -> IssuedTokens:
         normalized = Email.normalize(command.email)
-        key = f"login|{normalized}|{rate_limit_address(command.client.ip)}"
-        # Reserved before the verify, so guesses in flight count: of any burst, only the limit's worth
-        # are checked at all; the others, a correct password too, are refused.
-        retry_after = await self._limiter.reserve(key)
-        if retry_after is not None:
-            raise RateLimited(retry_after)
-        user = await self._find_user(normalized)
-        if not await self._password_matches(user, command.password):
+        # Counted per (email, client address), reserved before the verify: of any burst of guesses only
+        # the limit's worth are checked at all; the others, a correct password too, are refused.
+        key = f"{normalized}|{rate_limit_address(command.client.ip)}"
+        user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command.password))
+        if user is None:
             raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
-        assert user is not None  # noqa: S101 - _password_matches is False without a user
-        await self._limiter.reset(key)
         return await self._start_session(user, command)
+
+    async def _verified_user(self, normalized: str, password: str) -> User | None:
+        """The account, if the password is its password; the same work (one Argon2 verify) either way."""
+        user = await self._find_user(normalized)
+        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+            await self._hasher.verify_dummy(password[:MAX_PASSWORD_LENGTH])
+            return None
+        return user if await self._hasher.verify(user.password_hash, password) else None
 
     async def _find_user(self, normalized: str) -> User | None:
         try:
@@ -50,12 +54,6 @@ class LogIn:
             return None
         async with self._uow(autocommit=True) as uow:
             return await uow.users.get_by_email(email)
-
-    async def _password_matches(self, user: User | None, password: str) -> bool:
-        if user is None or len(password) > MAX_PASSWORD_LENGTH:
-            await self._hasher.verify_dummy(password[:MAX_PASSWORD_LENGTH])
-            return False
-        return await self._hasher.verify(user.password_hash, password)
 
     async def _start_session(self, user: User, command: LoginCommand) -> IssuedTokens:
         new_hash = None
@@ -71,11 +69,17 @@ class LogIn:
                                           message=login_message(command.client.ip,
                                                                 command.client.user_agent),
                                           now=now, lease=self._delivery.lease)
-        async with self._uow() as uow:
-            await uow.sessions.add(session)
-            if new_hash is not None:
-                user.change_password_hash(new_hash, now)
-                await uow.users.update(user)
-            await uow.notifications.add(notification, user.email)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                # Only while the password just checked is still the password: a login that raced a password
+                # change neither starts a session after it nor brings the old hash back.
+                await uow.users.require_credentials(user.id, user.credential_version)
+                await uow.sessions.add(session)
+                if new_hash is not None:
+                    user.rehash(new_hash)
+                    await uow.users.rehash(user)
+                await uow.notifications.add(notification, user.email)
+                await uow.commit()
+        except CredentialsChanged:
+            raise InvalidCredentials("Email or password is wrong") from None
         return self._minter.mint(session, refresh_token, now)

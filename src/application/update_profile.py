@@ -20,6 +20,6 @@ class UpdateProfile:
             if user is None:
                 raise InvalidToken("The account of this token no longer exists")
             user.rename(full_name, self._clock.now())
-            await uow.users.update(user)
+            await uow.users.rename(user)
             await uow.commit()
         return user

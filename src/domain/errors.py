@@ -38,12 +38,19 @@ class WrongCurrentPassword(DomainError):
     code, title = "invalid_credentials", "Current password is wrong"
 
 
-class RateLimited(DomainError):
-    code, title = "rate_limited", "Too many failed attempts"
+class CredentialsChanged(DomainError):
+    """The password changed after it was checked: nothing the check decided was written."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"Too many failed attempts; retry in {retry_after_seconds} seconds")
-        self.retry_after_seconds = max(1, retry_after_seconds)
+    code, title = "invalid_credentials", "The password changed meanwhile"
+
+
+class RateLimited(DomainError):
+    code, title = "rate_limited", "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, what: str = "failed attempts") -> None:
+        retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(f"Too many {what}; retry in {retry_after_seconds} seconds")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class InvalidRefreshToken(DomainError):

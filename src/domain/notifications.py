@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from domain.devices import describe_device
 from domain.user import Email
 
 MAX_MESSAGE_LENGTH = 2000
@@ -98,9 +99,11 @@ class Handoff:
 
 
 def login_message(ip: str | None, user_agent: str | None) -> str:
+    """The sign-in notice: the device as a description from a fixed list (domain/devices.py), never the
+    client's own User-Agent text; the address as the service saw it (a validated IP address)."""
     where = ip or "an unknown address"
-    agent = f" using {user_agent[:200]}" if user_agent else ""
-    return f"Your account was signed in to from {where}{agent}. If this was not you, change your password."
+    return (f"Your account was signed in to from {where} with {describe_device(user_agent)}. "
+            "If this was not you, change your password.")
 
 
 CREDENTIALS_CHANGED_TEXT = (

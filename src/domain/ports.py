@@ -29,7 +29,20 @@ class UserRepository(Protocol):
 
     async def get_by_email(self, email: Email) -> User | None: ...
     async def add(self, user: User) -> None: ...  # raises EmailTaken
-    async def update(self, user: User) -> None: ...
+    async def rename(self, user: User) -> None:
+        """Write the full name (and update time) only: a concurrent change of other fields stays."""
+
+    async def change_password(self, user: User, expected_version: int) -> bool:
+        """Write the new hash and credential version, if the stored version is still `expected_version`
+        (else False, nothing written). Waits for units of work that hold the old version (below)."""
+
+    async def rehash(self, user: User) -> None:
+        """Write a stronger hash of the same password, unless the password changed since it was read."""
+
+    async def require_credentials(self, user_id: UUID, version: int) -> None:
+        """This unit of work writes nothing unless the user's credential version is `version` when it
+        commits, and no password change can commit in between: else its commit raises
+        CredentialsChanged (or this call does, when the unit of work is already writing)."""
 
 
 class SessionRepository(Protocol):
@@ -103,8 +116,8 @@ class CommonPasswords(Protocol):
 
 class AccessTokenSigner(Protocol):
     def issue(self, claims: AccessTokenClaims) -> str: ...
-    def verify(self, token: str, *, allow_expired: bool = False) -> AccessTokenClaims:
-        """Raises InvalidToken for any failed check."""
+    def verify(self, token: str) -> AccessTokenClaims:
+        """Raises InvalidToken for any failed check (an expiry past the configured leeway included)."""
 
 
 class RefreshTokenFactory(Protocol):
@@ -113,11 +126,11 @@ class RefreshTokenFactory(Protocol):
         """The token that replaces `spent` on rotation."""
 
 
-class LoginRateLimiter(Protocol):
+class RateLimiter(Protocol):
     """At most `max` attempts per key in a window, however many arrive at once, across workers and hosts.
 
-    An attempt is reserved atomically before the password is checked (so guesses in flight count), and
-    a successful one resets the key's count."""
+    An attempt is reserved atomically before it is made (so attempts in flight count: a password guess
+    is reserved before the password is checked); `reset` clears a key's count (a correct password does)."""
 
     async def reserve(self, key: str) -> int | None:
         """Count one attempt if the key is under its limit (None); else the seconds until it is not."""
@@ -128,7 +141,9 @@ class LoginRateLimiter(Protocol):
 class SessionActivity(Protocol):
     """Answers "is this session still live?" for every authenticated request, cheaply."""
 
-    async def is_active(self, session_id: UUID, now: datetime) -> bool: ...
+    async def is_active(self, session_id: UUID, user_id: UUID, now: datetime) -> bool:
+        """Whether the session is live and is `user_id`'s (a token's `sid` and `sub` must agree)."""
+
     def forget(self, session_ids: Iterable[UUID]) -> None:
         """Drop anything cached about these sessions (they were just revoked here)."""
 

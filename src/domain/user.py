@@ -62,11 +62,21 @@ class User:
     full_name: str | None
     created_at: datetime
     updated_at: datetime
+    # Goes up with every change of the password. What was decided by checking a password (a session
+    # started, a stronger hash of the same password) is written only while the version is still the
+    # one that was read with the hash, so a check that raced a change cannot outlive it.
+    credential_version: int = 0
 
     def rename(self, full_name: str | None, now: datetime) -> None:
         self.full_name = full_name
         self.updated_at = now
 
     def change_password_hash(self, new_hash: PasswordHash, now: datetime) -> None:
+        """A new password: the credentials the old one proved are void."""
         self.password_hash = new_hash
+        self.credential_version += 1
         self.updated_at = now
+
+    def rehash(self, new_hash: PasswordHash) -> None:
+        """The same password under stronger hashing parameters: the credentials stay what they were."""
+        self.password_hash = new_hash

@@ -3,8 +3,8 @@
 Both count in a fixed window that starts with the first attempt counted for a key, and reserve an
 attempt atomically before it is made: Redis with an INCR that also sets the key's expiry (the `limits`
 library's fixed window), the database with one conditional upsert (statements.RESERVE_ATTEMPT). So
-of any number of concurrent attempts exactly the limit's worth get through. Keys hold an email and an
-address: only their SHA-256 is stored.
+of any number of concurrent attempts exactly the limit's worth get through. Keys hold an email, an
+address or a user id: only the SHA-256 of the limit's name and the key is stored.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from limits import RateLimitItemPerSecond
@@ -21,7 +22,7 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
 
 from domain.errors import StorageUnavailable
-from domain.ports import Clock, LoginRateLimiter
+from domain.ports import Clock, RateLimiter
 from infrastructure.db import statements as sql
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
@@ -29,32 +30,29 @@ log = logging.getLogger("gatehouse.rate_limit")
 REDIS_CONNECTIONS = 20  # per worker
 
 
-class RedisLoginRateLimiter(LoginRateLimiter):
-    def __init__(self, *, max_failures: int, window_seconds: int, redis_url: str) -> None:
-        self._item = RateLimitItemPerSecond(max_failures, window_seconds, namespace="gatehouse-login")
+@dataclass(frozen=True)
+class Limit:
+    """`max_hits` attempts per key in `window_seconds`; `name` keeps the keys of two limits apart."""
+
+    name: str
+    max_hits: int
+    window_seconds: int
+
+
+class RedisRateLimits:
+    """Limits counted in Redis: one connection pool per worker for all of them."""
+
+    def __init__(self, redis_url: str) -> None:
         # A bounded pool that waits for a free connection (up to 5 s) instead of failing: redis-py's
         # default pool raises MaxConnectionsError past 100, which a login burst reaches (measured).
         self._pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=5)
-        self._storage = RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
-                                     wrap_exceptions=True,
-                                     connection_pool=self._pool)  # type: ignore[arg-type]  # documented option
-        self._limiter = FixedWindowRateLimiter(self._storage)
+        storage = RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
+                               wrap_exceptions=True,
+                               connection_pool=self._pool)  # type: ignore[arg-type]  # documented option
+        self._strategy = FixedWindowRateLimiter(storage)
 
-    async def reserve(self, key: str) -> int | None:
-        ident = digest(key)
-        try:
-            if await self._limiter.hit(self._item, ident):
-                return None
-            stats = await self._limiter.get_window_stats(self._item, ident)
-        except Exception as exc:
-            raise _unavailable(exc) from exc
-        return max(1, math.ceil(stats.reset_time - time.time()))  # Redis keeps wall-clock time
-
-    async def reset(self, key: str) -> None:
-        try:
-            await self._limiter.clear(self._item, digest(key))
-        except Exception as exc:
-            raise _unavailable(exc) from exc
+    def limiter(self, limit: Limit) -> RedisRateLimiter:
+        return RedisRateLimiter(self._strategy, limit)
 
     async def purge(self) -> None:
         """Nothing to do: Redis expires each key with its window."""
@@ -63,46 +61,78 @@ class RedisLoginRateLimiter(LoginRateLimiter):
         await self._pool.disconnect()
 
 
-class SqlLoginRateLimiter(LoginRateLimiter):
-    def __init__(self, *, max_failures: int, window_seconds: int, units: SqlUnitOfWorkFactory,
-                 clock: Clock) -> None:
-        self._max = max_failures
-        self._window = timedelta(seconds=window_seconds)
+class RedisRateLimiter(RateLimiter):
+    def __init__(self, strategy: FixedWindowRateLimiter, limit: Limit) -> None:
+        self._strategy = strategy
+        self._item = RateLimitItemPerSecond(limit.max_hits, limit.window_seconds, namespace=f"gatehouse-{limit.name}")
+        self._name = limit.name
+
+    async def reserve(self, key: str) -> int | None:
+        ident = digest(self._name, key)
+        try:
+            if await self._strategy.hit(self._item, ident):
+                return None
+            stats = await self._strategy.get_window_stats(self._item, ident)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        return max(1, math.ceil(stats.reset_time - time.time()))  # Redis keeps wall-clock time
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self._strategy.clear(self._item, digest(self._name, key))
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+
+class SqlRateLimits:
+    """Limits counted in the database's `rate_limits` table (one row per key whose window is open)."""
+
+    def __init__(self, units: SqlUnitOfWorkFactory, clock: Clock) -> None:
         self._units = units
         self._clock = clock
 
+    def limiter(self, limit: Limit) -> SqlRateLimiter:
+        return SqlRateLimiter(self._units, self._clock, limit)
+
+    async def purge(self) -> None:
+        """Drop the counters whose window is over (the sweep calls this): the table stays as small as the
+        keys currently limited."""
+        async with self._units.statements() as db:
+            await db.run(sql.PURGE_RATE_LIMITS, {"now": self._clock.now()})
+
+    async def aclose(self) -> None:
+        """Nothing of its own to close: it runs on the units of work's connections."""
+
+
+class SqlRateLimiter(RateLimiter):
+    def __init__(self, units: SqlUnitOfWorkFactory, clock: Clock, limit: Limit) -> None:
+        self._units = units
+        self._clock = clock
+        self._limit = limit
+        self._window = timedelta(seconds=limit.window_seconds)
+
     async def reserve(self, key: str) -> int | None:
         now = self._clock.now()
-        ident = digest(key)
+        ident = digest(self._limit.name, key)
         async with self._units.statements() as db:
             reserved = await db.one(sql.RESERVE_ATTEMPT[db.dialect_name],
-                                    {"key": ident, "now": now, "window_cutoff": now - self._window,
-                                     "max_hits": self._max})
+                                    {"key": ident, "now": now, "window_ends_at": now + self._window,
+                                     "max_hits": self._limit.max_hits})
             if reserved is not None:
                 return None
             row = await db.one(sql.RATE_LIMIT_WINDOW, {"key": ident})
         if row is None:  # reset in between: try again later rather than guess
             return 1
-        ends: datetime = row["window_started_at"] + self._window
+        ends: datetime = row["window_ends_at"]
         return max(1, math.ceil((ends - now).total_seconds()))
 
     async def reset(self, key: str) -> None:
         async with self._units.statements() as db:
-            await db.run(sql.RESET_RATE_LIMIT, {"key": digest(key)})
-
-    async def aclose(self) -> None:
-        """Nothing of its own to close: it runs on the units of work's connections."""
-
-    async def purge(self) -> None:
-        """Drop the counters whose window is over (the sweep calls this): the table stays as small as the
-        keys currently limited."""
-        now = self._clock.now()
-        async with self._units.statements() as db:
-            await db.run(sql.PURGE_RATE_LIMITS, {"window_cutoff": now - self._window})
+            await db.run(sql.RESET_RATE_LIMIT, {"key": digest(self._limit.name, key)})
 
 
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+def digest(name: str, key: str) -> str:
+    return hashlib.sha256(f"{name}|{key}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _as_async_uri(url: str) -> str:

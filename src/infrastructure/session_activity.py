@@ -26,15 +26,15 @@ class CachedSessionActivity(SessionActivity):
         self._uow = uow
         self._policy = policy
         self._ttl = ttl_seconds
-        # session id → (monotonic time until which "live" may be reused, session expiry) or _ENDED
-        self._cache: dict[UUID, tuple[float, datetime] | float] = {}
+        # session id → (monotonic time until which "live" may be reused, session expiry, its user) or _ENDED
+        self._cache: dict[UUID, tuple[float, datetime, UUID] | float] = {}
 
-    async def is_active(self, session_id: UUID, now: datetime) -> bool:
+    async def is_active(self, session_id: UUID, user_id: UUID, now: datetime) -> bool:
         entry = self._cache.get(session_id)
         if entry == _ENDED:
             return False
         if isinstance(entry, tuple) and entry[0] > time.monotonic() and now < entry[1]:
-            return True
+            return entry[2] == user_id
         async with self._uow(autocommit=True) as uow:  # the asyncpg pool on Postgres
             session = await uow.sessions.get(session_id)
         active = session is not None and session.is_active(now, self._policy)
@@ -43,8 +43,8 @@ class CachedSessionActivity(SessionActivity):
         if not active:
             self._cache[session_id] = _ENDED
         elif self._ttl > 0 and session is not None:
-            self._cache[session_id] = (time.monotonic() + self._ttl, session.expires_at(self._policy))
-        return active
+            self._cache[session_id] = (time.monotonic() + self._ttl, session.expires_at(self._policy), session.user_id)
+        return active and session is not None and session.user_id == user_id
 
     def forget(self, session_ids: Iterable[UUID]) -> None:
         for session_id in session_ids:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # rate limiting
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    password_check_max_failures: int = Field(
+        default=5, ge=1, description="Wrong current passwords per user in the window (separate from login's)")
+    password_check_window_seconds: int = Field(default=900, ge=1)
+    messages_per_hour: int = Field(default=10, ge=1, description="POST /notifications per user per hour")
     redis_url: str | None = None
 
     # notifications

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.api.conftest import Forge
 from tests.api.helpers import (
     Account,
     account,
@@ -204,3 +206,17 @@ async def test_logout_all_with_an_ended_sessions_token_is_401(client: httpx.Asyn
     await _logout(client, alice.tokens["refresh_token"])
     assert_invalid_token(await client.post("/auth/logout-all", headers=alice.auth))
     await _assert_session_alive(client, other)
+
+
+@pytest.mark.parametrize("end", ENDERS)
+async def test_an_access_token_expired_within_the_leeway_ends_its_session_and_past_it_nothing(
+        forge: Forge, end: EndSession) -> None:
+    client, alice = forge.client, forge.alice
+    now = int(time.time())
+    long_expired = forge.token(iat=now - 3600, exp=now - 31)  # the leeway is 30 s
+    await end(client, long_expired)
+    await _assert_session_alive(client, alice.tokens)
+
+    just_expired = forge.token(iat=now - 900, exp=now - 5)
+    await end(client, just_expired)
+    assert_problem(await client.get("/users/me", headers=alice.auth), 401, "invalid_token")

@@ -139,3 +139,28 @@ async def test_a_notification_that_cannot_be_delivered_ends_failed_without_touch
     note = notes[response.json()["id"]]
     assert note["status"] == "failed"
     assert note["delivered_at"] is None
+
+
+async def test_the_eleventh_message_in_an_hour_is_429_and_is_not_recorded(client: httpx.AsyncClient) -> None:
+    alice, bob = await account(client), await account(client)
+    for n in range(10):
+        response = await client.post("/notifications", json={"message": f"note {n}"}, headers=alice.auth)
+        assert response.status_code == 202, response.text
+
+    response = await client.post("/notifications", json={"message": "one too many"}, headers=alice.auth)
+
+    body = assert_problem(response, 429, "rate_limited")
+    assert 3500 <= int(response.headers["Retry-After"]) <= 3600
+    assert "messages" in body["detail"]
+    assert kinds(await notifications_of(client, alice)).count("message") == 10
+    assert (await client.post("/notifications", json={"message": "hi"}, headers=bob.auth)).status_code == 202
+
+
+async def test_the_message_limit_is_configurable(app_factory: AppFactory) -> None:
+    app, _ = await app_factory(messages_per_hour=2)
+    async with client_for(app) as client:
+        alice = await account(client)
+        for _ in range(2):
+            assert (await client.post("/notifications", json={"message": "x"}, headers=alice.auth)).status_code == 202
+        assert_problem(await client.post("/notifications", json={"message": "x"}, headers=alice.auth), 429,
+                       "rate_limited")

@@ -204,3 +204,32 @@ async def test_a_change_made_through_one_worker_is_seen_by_the_others(
             return bool((await b.get("/users/me", headers=headers)).json()["full_name"] == "Renamed Elsewhere")
 
         assert await _eventually(second_sees_it)
+
+
+async def test_five_wrong_current_passwords_lock_the_check_for_every_session_of_the_user(
+        client: httpx.AsyncClient) -> None:
+    alice, bob = await account(client), await account(client)
+    phone = await login(client, alice.email)
+    for auth in (alice.auth, bearer(phone["access_token"])) * 2 + (alice.auth,):  # one count per user
+        assert_problem(await _change(client, auth, current="not my password"), 400, "invalid_credentials")
+
+    for auth in (alice.auth, bearer(phone["access_token"])):
+        response = await _change(client, auth)  # the correct current password too
+        body = assert_problem(response, 429, "rate_limited")
+        assert 1 <= int(response.headers["Retry-After"]) <= 900
+        assert response.headers["Retry-After"] in body["detail"]
+    assert_token_response(await client.post("/auth/login", json={"email": alice.email, "password": PASSWORD}))
+    assert (await _change(client, bob.auth)).status_code == 204  # another user's count is apart
+
+
+async def test_the_password_check_limit_is_configurable_and_a_success_resets_it(app_factory: AppFactory) -> None:
+    app, _ = await app_factory(password_check_max_failures=2, password_check_window_seconds=60)
+    async with client_for(app) as client:
+        alice = await account(client)
+        assert_problem(await _change(client, alice.auth, current="not my password"), 400, "invalid_credentials")
+        assert (await _change(client, alice.auth)).status_code == 204  # resets the count
+        for _ in range(2):
+            assert_problem(await _change(client, alice.auth, current="wrong again"), 400, "invalid_credentials")
+        response = await _change(client, alice.auth, current=NEW_PASSWORD, new=PASSWORD)
+        assert_problem(response, 429, "rate_limited")
+        assert 1 <= int(response.headers["Retry-After"]) <= 60

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.api.conftest import Forge
-from tests.api.helpers import account, assert_problem
+from tests.api.helpers import account, assert_problem, claims_of
 
 
 async def test_a_100_kb_token_is_refused_without_being_parsed(forge: Forge) -> None:
@@ -69,3 +70,35 @@ async def test_logout_racing_refresh_never_leaves_a_working_token(client: httpx.
             again = await client.post("/auth/refresh", json={"refresh_token": candidate})
             assert again.status_code == 401
         assert (await client.get("/users/me", headers=alice.auth)).status_code == 401
+
+
+@pytest.mark.parametrize("respell", [
+    lambda t: t + "==",  # padding
+    lambda t: t.replace(".", "=.", 1),  # padding inside
+    lambda t: t[:-1] + _flip_unused_bits(t[-1], len(t.rsplit(".", 1)[1])),  # same bytes, other spelling
+    lambda t: t.replace("-", "+").replace("_", "/") if ("-" in t or "_" in t) else t + "+",  # standard b64
+], ids=["trailing padding", "inner padding", "unused bits", "standard alphabet"])
+async def test_a_valid_token_spelled_other_than_canonically_is_refused(
+        forge: Forge, respell: Callable[[str], str]) -> None:
+    token = forge.alice.tokens["access_token"]
+    assert (await forge.me(token)).status_code == 200  # cached as verified, in its canonical spelling
+    other = respell(token)
+    assert other != token
+    assert_problem(await forge.me(other), 401, "invalid_token")
+
+
+def _flip_unused_bits(last: str, segment_length: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused = {2: 0b1111, 3: 0b11}.get(segment_length % 4, 0)
+    if not unused:
+        pytest.skip("this signature's length leaves no unused bits")  # EdDSA: 86 characters, 2 mod 4
+    return alphabet[alphabet.index(last) ^ 1]
+
+
+async def test_a_token_whose_sid_is_another_users_session_is_refused(forge: Forge) -> None:
+    bob = claims_of((await account(forge.client)).tokens["access_token"])
+    mixed = forge.token(sid=bob["sid"])  # alice's sub, bob's live session
+    assert_problem(await forge.me(mixed), 401, "invalid_token")
+    assert (await forge.me(forge.token(sid=bob["sid"], sub=bob["sub"]))).status_code == 200  # now cached
+    assert_problem(await forge.me(forge.token(sid=bob["sid"])), 401, "invalid_token")
+    assert (await forge.me(forge.alice.tokens["access_token"])).status_code == 200

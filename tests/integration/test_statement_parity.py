@@ -18,7 +18,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.unit_of_work import UnitOfWork
-from domain.errors import EmailTaken
+from domain.errors import CredentialsChanged, EmailTaken
 from domain.items import Item
 from domain.notifications import Notification, NotificationKind, NotificationStatus
 from domain.session import RevocationReason, Session, SessionPolicy
@@ -112,9 +112,91 @@ async def test_an_account_is_stored_found_by_id_and_email_and_updated(db: Db) ->
     user.rename("Ada Lovelace", T + timedelta(minutes=1))
     user.change_password_hash(PasswordHash("$argon2id$new"), T + timedelta(minutes=1))
     async with db() as uow:
-        await uow.users.update(user)
+        await uow.users.rename(user)
+        assert await uow.users.change_password(user, expected_version=0)
         await uow.commit()
         assert await uow.users.get(user.id) == user
+        assert user.credential_version == 1
+
+
+async def test_a_rename_and_a_password_change_from_one_stale_read_both_stay(db: Db) -> None:
+    user = await _stored_user(db)
+    renamed, changed = await _read(db, user), await _read(db, user)
+    changed.change_password_hash(PasswordHash("$argon2id$new"), T + timedelta(minutes=1))
+    renamed.rename("Ada Lovelace", T + timedelta(minutes=2))
+    async with db(autocommit=False) as uow:
+        assert await uow.users.change_password(changed, expected_version=0)
+        await uow.commit()
+    async with db(autocommit=False) as uow:
+        await uow.users.rename(renamed)  # its copy still has the old hash: only the name is written
+        await uow.commit()
+    stored = await _read(db, user)
+    assert (stored.full_name, stored.password_hash, stored.credential_version) == (
+        "Ada Lovelace", PasswordHash("$argon2id$new"), 1)
+
+
+async def test_a_password_change_from_a_stale_version_and_a_stale_rehash_write_nothing(db: Db) -> None:
+    user = await _stored_user(db)
+    first, late = await _read(db, user), await _read(db, user)
+    first.change_password_hash(PasswordHash("$argon2id$first"), T)
+    async with db() as uow:
+        assert await uow.users.change_password(first, expected_version=0)
+        late.change_password_hash(PasswordHash("$argon2id$late"), T)
+        assert not await uow.users.change_password(late, expected_version=0)
+        stale = await _read(db, user)
+        stale.credential_version = 0
+        stale.rehash(PasswordHash("$argon2id$stronger-old"))
+        await uow.users.rehash(stale)
+    assert (await _read(db, user)).password_hash == PasswordHash("$argon2id$first")
+
+
+async def test_writes_that_require_the_credentials_read_happen_while_they_hold(db: Db) -> None:
+    user = await _stored_user(db)
+    session = _session(user, f"rt-{uuid.uuid4()}")
+    async with db(autocommit=False) as uow:
+        await uow.users.require_credentials(user.id, 0)
+        await uow.sessions.add(session)
+        await uow.commit()
+    async with db() as uow:
+        assert await uow.sessions.get(session.id) is not None
+
+
+@pytest.mark.parametrize("then_update", [False, True], ids=["inserts only", "with an update after"])
+async def test_writes_that_require_changed_credentials_write_nothing(db: Db, then_update: bool) -> None:
+    user = await _stored_user(db)
+    changed = await _read(db, user)
+    changed.change_password_hash(PasswordHash("$argon2id$new"), T)
+    async with db() as uow:
+        assert await uow.users.change_password(changed, expected_version=0)
+    session = _session(user, f"rt-{uuid.uuid4()}")
+
+    async def log_in_with_the_old_credentials() -> None:
+        async with db(autocommit=False) as uow:
+            await uow.users.require_credentials(user.id, 0)
+            await uow.sessions.add(session)
+            await uow.notifications.add(Notification.queue(
+                id=uuid.uuid4(), user_id=user.id, kind=NotificationKind.NEW_LOGIN, message="hi", now=T,
+                lease=timedelta(seconds=30)))
+            if then_update:
+                stale = await _read(db, user)
+                stale.credential_version = 0
+                stale.rehash(PasswordHash("$argon2id$stronger-old"))
+                await uow.users.rehash(stale)
+            await uow.commit()
+
+    with pytest.raises(CredentialsChanged):
+        await log_in_with_the_old_credentials()
+    async with db() as uow:
+        assert await uow.sessions.get(session.id) is None
+        assert await uow.notifications.list_for_user(user.id) == []
+    assert (await _read(db, user)).password_hash == PasswordHash("$argon2id$new")
+
+
+async def _read(db: Db, user: User) -> User:
+    async with db() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    return stored
 
 
 async def test_a_second_account_with_the_same_email_is_refused(db: Db) -> None:

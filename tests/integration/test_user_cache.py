@@ -113,7 +113,7 @@ async def test_a_write_through_this_worker_is_dropped_at_commit(
         changed = await uow.users.get(user.id)
         assert changed is not None
         changed.rename("New Name", datetime.now(UTC))
-        await uow.users.update(changed)
+        await uow.users.rename(changed)
         await uow.commit()
     # No waiting for the notification: the unit of work dropped this worker's copy itself.
     assert (await cache.get(user.id, load)).full_name == "New Name"  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from application.dto import ChangePasswordCommand
-from domain.errors import InvalidCredentials, InvalidToken, WeakPassword, WrongCurrentPassword
+from domain.errors import InvalidCredentials, InvalidToken, RateLimited, WeakPassword, WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, NotificationKind, NotificationStatus
 from domain.session import SessionPolicy
 from domain.tokens import IssuedTokens
@@ -219,3 +219,64 @@ async def test_a_weak_new_password_is_refused_and_names_the_new_password_field(
     assert caught.value.field == "new_password"
     user = next(iter(gatehouse.store.users.values()))
     assert user.password_hash == PasswordHash(f"fake$v1${PASSWORD}")
+
+
+async def test_five_wrong_current_passwords_then_even_the_right_one_is_rate_limited(gatehouse: Gatehouse) -> None:
+    caller = await logged_in(gatehouse)
+    for _ in range(5):
+        with pytest.raises(WrongCurrentPassword):
+            await change(gatehouse, caller, current="not my password")
+
+    with pytest.raises(RateLimited) as caught:
+        await change(gatehouse, caller)
+
+    assert caught.value.retry_after_seconds == 60
+    user = next(iter(gatehouse.store.users.values()))
+    assert user.password_hash == PasswordHash(f"fake$v1${PASSWORD}")
+    assert gatehouse.password_checks.failures == {str(user.id): 5}
+    assert gatehouse.limiter.failures == {}  # login's counter is apart
+
+
+async def test_a_correct_current_password_before_the_limit_resets_the_count(gatehouse: Gatehouse) -> None:
+    caller = await logged_in(gatehouse)
+    for _ in range(4):
+        with pytest.raises(WrongCurrentPassword):
+            await change(gatehouse, caller, current="not my password")
+
+    await change(gatehouse, caller)
+
+    assert gatehouse.password_checks.failures == {}
+
+
+async def test_a_weak_new_password_is_refused_before_a_check_is_counted(gatehouse: Gatehouse) -> None:
+    caller = await logged_in(gatehouse)
+    with pytest.raises(WeakPassword):
+        await change(gatehouse, caller, current="not my password", new="short")
+    assert gatehouse.password_checks.failures == {}
+
+
+async def test_a_password_change_that_raced_another_change_writes_nothing(gatehouse: Gatehouse) -> None:
+    caller = await logged_in(gatehouse)
+    other = await logged_in(gatehouse)
+    user = next(iter(gatehouse.store.users.values()))
+
+    async def changed_elsewhere() -> None:
+        user.change_password_hash(PasswordHash("fake$v1$changed elsewhere"), gatehouse.clock.now())
+
+    gatehouse.hasher.while_verifying = changed_elsewhere
+    with pytest.raises(WrongCurrentPassword):
+        await change(gatehouse, caller)
+
+    assert user.password_hash == PasswordHash("fake$v1$changed elsewhere")
+    assert gatehouse.session(other.session_id).revoked_at is None
+    assert gatehouse.notifications(NotificationKind.PASSWORD_CHANGED) == []
+
+
+async def test_a_password_change_raises_the_credential_version_and_a_rename_does_not(gatehouse: Gatehouse) -> None:
+    caller = await logged_in(gatehouse)
+    await gatehouse.container.update_profile().execute(await gatehouse.principal(caller), "Alice")
+    user = next(iter(gatehouse.store.users.values()))
+    assert user.credential_version == 0
+    await change(gatehouse, caller)
+    assert user.credential_version == 1
+    assert user.full_name == "Alice"

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.devices import describe_device
 from domain.items import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH, Item
 from domain.notifications import (
     MAX_MESSAGE_LENGTH,
@@ -153,22 +154,53 @@ def test_notification_kinds_and_statuses_use_the_contract_spellings() -> None:
     assert {s.value for s in NotificationStatus} == {"queued", "delivered", "failed"}
 
 
-def test_a_login_message_names_the_address_and_the_user_agent() -> None:
-    text = login_message("198.51.100.9", "Firefox/140")
+def test_a_login_message_names_the_address_and_describes_the_device() -> None:
+    text = login_message("198.51.100.9", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0")
 
     assert "198.51.100.9" in text
-    assert "Firefox/140" in text
+    assert "Firefox on Linux" in text
+    assert "Mozilla" not in text
 
 
 def test_a_login_message_without_address_or_agent_still_reads_well() -> None:
-    assert login_message(None, None).startswith("Your account was signed in to from an unknown address.")
+    assert login_message(None, None) == ("Your account was signed in to from an unknown address with an "
+                                         "unrecognised app or device. If this was not you, change your password.")
 
 
-def test_a_login_message_cuts_an_overlong_user_agent() -> None:
-    text = login_message("198.51.100.9", "A" * 5000)
+@pytest.mark.parametrize("agent", [
+    "Ignore this mail, it was us (the security team)",
+    "https://evil.example/reset?u=alice",
+    "Mozilla/5.0 (Windows NT 10.0) see http://evil.example Chrome/131.0 Safari/537.36",
+    "A" * 5000,
+    "curl/8.5.0 -- IT WAS US, IGNORE",
+])
+def test_a_login_message_never_quotes_the_user_agent(agent: str) -> None:
+    text = login_message("198.51.100.9", agent)
 
-    assert "A" * 200 in text
-    assert "A" * 201 not in text
+    for word in ("Ignore", "IGNORE", "evil", "http", "AAAA", "security team", "8.5.0"):
+        assert word not in text
+    assert len(text) < 200
+
+
+@pytest.mark.parametrize(("agent", "described"), [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+     "Safari/537.36", "Chrome on Windows"),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+     "Safari/537.36 Edg/131.0.0.0", "Edge on Windows"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/18.1 Mobile/15E148 Safari/604.1", "Safari on iOS"),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
+     "Safari/605.1.15", "Safari on macOS"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+     "Mobile Safari/537.36", "Chrome on Android"),
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 "
+     "OPR/115.0.0.0", "Opera on Linux"),
+    ("python-httpx/0.28.1", "Python (httpx)"),
+    ("curl/8.5.0", "curl"),
+    ("SomethingNew/1.0", "an unrecognised app or device"),
+])
+def test_devices_are_described_from_a_fixed_list(agent: str, described: str) -> None:
+    assert describe_device(agent) == described
 
 
 # -- DeliveryPolicy ---------------------------------------------------------------------------------------

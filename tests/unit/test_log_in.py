@@ -12,7 +12,7 @@ from domain.user import MAX_PASSWORD_LENGTH, PasswordHash
 from tests.fakes import T0
 from tests.unit.conftest import AUDIENCE, IP, ISSUER, PASSWORD, USER_AGENT, Gatehouse
 
-KEY = f"login|alice@example.com|{IP}"
+KEY = f"alice@example.com|{IP}"
 
 
 @pytest.fixture
@@ -78,7 +78,8 @@ async def test_logging_in_queues_a_new_login_notification_for_delivery_after_the
     assert notification.user_id == user.id
     assert notification.status is NotificationStatus.QUEUED
     assert IP in notification.message
-    assert USER_AGENT in notification.message
+    assert USER_AGENT not in notification.message  # described from a fixed list, never quoted
+    assert "an unrecognised app or device" in notification.message
 
 
 async def test_every_successful_login_sends_its_own_new_login_notification(registered: Gatehouse) -> None:
@@ -108,7 +109,7 @@ async def test_an_unknown_email_is_refused_counted_and_spends_a_dummy_verificati
         await registered.sign_in("nobody@example.com")
 
     assert registered.hasher.dummy_verifications == 1
-    assert registered.limiter.failures == {f"login|nobody@example.com|{IP}": 1}
+    assert registered.limiter.failures == {f"nobody@example.com|{IP}": 1}
     assert registered.store.sessions == {}
 
 
@@ -117,7 +118,7 @@ async def test_a_malformed_email_is_refused_like_an_unknown_one(registered: Gate
         await registered.sign_in("no-at-sign")
 
     assert registered.hasher.dummy_verifications == 1
-    assert registered.limiter.failures == {f"login|no-at-sign|{IP}": 1}
+    assert registered.limiter.failures == {f"no-at-sign|{IP}": 1}
 
 
 async def test_a_wrong_password_for_a_known_email_spends_a_real_verification_not_a_dummy(
@@ -158,7 +159,7 @@ async def test_failures_without_a_client_address_are_counted_under_a_placeholder
     with pytest.raises(InvalidCredentials):
         await registered.sign_in(password="wrong password", ip=None)
 
-    assert registered.limiter.failures == {"login|alice@example.com|-": 1}
+    assert registered.limiter.failures == {"alice@example.com|-": 1}
 
 
 async def test_once_rate_limited_even_the_right_password_is_refused(registered: Gatehouse) -> None:
@@ -184,7 +185,7 @@ async def test_unknown_emails_reach_the_rate_limit_too(registered: Gatehouse) ->
 
 
 async def test_a_rate_limited_attempt_spends_no_verification(registered: Gatehouse) -> None:
-    registered.limiter.failures[f"login|nobody@example.com|{IP}"] = 5
+    registered.limiter.failures[f"nobody@example.com|{IP}"] = 5
 
     with pytest.raises(RateLimited):
         await registered.sign_in("nobody@example.com")
@@ -222,7 +223,7 @@ async def test_a_login_rehashes_the_password_when_the_hasher_parameters_changed(
 
     user = next(iter(registered.store.users.values()))
     assert user.password_hash == PasswordHash(f"fake$v2${PASSWORD}")
-    assert user.updated_at == T0 + timedelta(days=1)
+    assert (user.updated_at, user.credential_version) == (T0, 0)  # the same password: nothing else changes
     await registered.sign_in()  # and the upgraded hash still verifies
 
 
@@ -244,3 +245,41 @@ async def test_a_failed_login_never_rehashes(registered: Gatehouse) -> None:
 
     user = next(iter(registered.store.users.values()))
     assert user.password_hash == PasswordHash(f"fake$v1${PASSWORD}")
+
+
+# -- a login that races a password change ----------------------------------------------------------------
+
+
+async def change_password_meanwhile(registered: Gatehouse) -> None:
+    """While the next login verifies the old password, the user's password is changed (and committed)."""
+    user = next(iter(registered.store.users.values()))
+
+    async def change() -> None:
+        user.change_password_hash(PasswordHash("fake$v1$a brand new password"), registered.clock.now())
+
+    registered.hasher.while_verifying = change
+
+
+async def test_a_login_that_checked_the_old_password_before_a_change_starts_no_session(
+        registered: Gatehouse) -> None:
+    await change_password_meanwhile(registered)
+
+    with pytest.raises(InvalidCredentials):
+        await registered.sign_in()
+
+    assert registered.store.sessions == {}
+    assert registered.notifications(NotificationKind.NEW_LOGIN) == []
+    assert registered.handed_to_delivery == []
+
+
+async def test_a_pending_rehash_does_not_bring_the_old_password_back_after_a_change(registered: Gatehouse) -> None:
+    registered.hasher.version = "v2"  # the login would upgrade the old hash
+    await change_password_meanwhile(registered)
+
+    with pytest.raises(InvalidCredentials):
+        await registered.sign_in()
+
+    user = next(iter(registered.store.users.values()))
+    assert user.password_hash == PasswordHash("fake$v1$a brand new password")
+    with pytest.raises(InvalidCredentials):
+        await registered.sign_in()  # the old password stays refused

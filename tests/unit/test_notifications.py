@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.errors import RateLimited
 from domain.notifications import DeliveryPolicy, Handoff, Notification, NotificationKind, NotificationStatus
 from domain.tokens import Principal
 from domain.user import Email
@@ -53,6 +54,27 @@ async def test_sending_a_blank_message_records_nothing(gatehouse: Gatehouse, ali
         await send(gatehouse, alice, "   ")
 
     assert gatehouse.store.notifications == {}
+
+
+async def test_the_eleventh_message_in_an_hour_is_rate_limited_and_not_recorded(
+        gatehouse: Gatehouse, alice: Principal) -> None:
+    for n in range(10):
+        await send(gatehouse, alice, f"message {n}")
+
+    with pytest.raises(RateLimited) as caught:
+        await send(gatehouse, alice, "one too many")
+
+    assert caught.value.code == "rate_limited"
+    assert "messages" in caught.value.detail
+    assert len(gatehouse.store.notifications) == 10
+    bob = await principal_for(gatehouse, "bob@example.com")
+    await send(gatehouse, bob)  # a count per user
+
+
+async def test_a_blank_message_is_not_counted(gatehouse: Gatehouse, alice: Principal) -> None:
+    with pytest.raises(ValueError, match="message"):
+        await send(gatehouse, alice, "   ")
+    assert gatehouse.messages.failures == {}
 
 
 async def test_listing_notifications_shows_only_mine_newest_first(gatehouse: Gatehouse, alice: Principal) -> None:

@@ -13,7 +13,7 @@ from api.deps import (
     RegisterUserCase,
     UpdateProfileCase,
 )
-from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
+from api.responses import RATE_LIMITED, UNAUTHORIZED, UNAVAILABLE, VALIDATION, problem
 from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterRequest, UserOut
 from application.dto import ChangePasswordCommand, RegisterCommand
 from domain.user import User
@@ -50,7 +50,7 @@ async def update_me(body: ProfilePatch, principal: CurrentPrincipal, get_profile
 
 @router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT,
              responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
-                        **UNAVAILABLE})
+                        **RATE_LIMITED, **UNAVAILABLE})
 async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal,
                           change: ChangePasswordCase) -> Response:
     await change.execute(principal, ChangePasswordCommand(body.current_password, body.new_password))

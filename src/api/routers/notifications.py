@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentPrincipal, GatehouseRoute, ListNotificationsCase, SendMessageCase
-from api.responses import UNAUTHORIZED, UNAVAILABLE, VALIDATION
+from api.responses import RATE_LIMITED, UNAUTHORIZED, UNAVAILABLE, VALIDATION
 from api.schemas.notifications import MessageCreate, NotificationOut, NotificationQueued
 
 router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=GatehouseRoute)
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationQueued,
-             responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
+             responses={**UNAUTHORIZED, **VALIDATION, **RATE_LIMITED, **UNAVAILABLE})
 @router.post("/", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationQueued,
              include_in_schema=False)
 async def send_message(body: MessageCreate, principal: CurrentPrincipal, send: SendMessageCase) -> NotificationQueued:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from infrastructure.settings import Settings
+from infrastructure.utils.private_files import private_file
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -30,14 +31,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         pool_recycle=1800,
         echo=settings.db_echo,
+        hide_parameters=True,  # errors would quote the values: password hashes, addresses
         connect_args=connect_args,
     )
 
 
 def _sqlite_engine(url: str, database: str | None, settings: Settings) -> AsyncEngine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=settings.db_echo,
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # Created private before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+        private_file(Path(database))
+    engine = create_async_engine(url, echo=settings.db_echo, hide_parameters=True,
                                  connect_args={"timeout": settings.db_command_timeout})
 
     @event.listens_for(engine.sync_engine, "connect")

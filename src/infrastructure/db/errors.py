@@ -19,10 +19,11 @@ def is_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True  # TimeoutError: the pool stayed exhausted for pool_timeout seconds
-    return any(_is_outage_cause(e) for e in _chain(error))
+    return any(_is_outage_cause(e) for e in chain_of(error))
 
 
-def _chain(error: BaseException) -> list[BaseException]:
+def chain_of(error: BaseException) -> list[BaseException]:
+    """The error and its causes, newest first."""
     seen: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in seen and len(seen) < 10:
@@ -51,8 +52,32 @@ def is_constraint_violation(error: BaseException) -> bool:
 
 def constraint_of(error: BaseException) -> str:
     """Which constraint a violation broke, as far as the driver says (Postgres names it; SQLite does not)."""
-    for cause in _chain(error):
+    for cause in chain_of(error):
         name = getattr(cause, "constraint_name", None)
         if isinstance(name, str):
             return f"constraint {name} violated ({type(cause).__name__})"
     return f"a constraint was violated ({type(error).__name__})"
+
+
+_DRIVER_PACKAGES = {"sqlalchemy", "asyncpg", "sqlite3", "aiosqlite"}
+
+
+def is_driver_error(error: BaseException) -> bool:
+    """Raised by SQLAlchemy or a database driver: its message may quote the statement's values (an
+    address, a password hash) or the row a constraint found, so it is never logged as it is."""
+    return type(error).__module__.split(".")[0] in _DRIVER_PACKAGES
+
+
+def safe_description(error: BaseException) -> str:
+    """What a driver error may say in a log: its class, SQLSTATE and constraint, never its message."""
+    if not is_driver_error(error):
+        return str(error)
+    orig = getattr(error, "orig", None) or error
+    facts = [f"{type(orig).__module__}.{type(orig).__name__}"] if orig is not error else []
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(state, str):
+        facts.append(f"SQLSTATE {state}")
+    name = getattr(orig, "constraint_name", None)
+    if isinstance(name, str):
+        facts.append(f"constraint {name}")
+    return f"({'; '.join(facts)}) details hidden" if facts else "details hidden"

@@ -15,12 +15,14 @@ from domain.user import Email, PasswordHash, User
 
 def user_from_row(row: Mapping[str, Any]) -> User:
     return User(id=row["id"], email=Email(row["email"]), password_hash=PasswordHash(row["password_hash"]),
-                full_name=row["full_name"], created_at=row["created_at"], updated_at=row["updated_at"])
+                full_name=row["full_name"], created_at=row["created_at"], updated_at=row["updated_at"],
+                credential_version=row["credential_version"])
 
 
 def user_values(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email.value, "password_hash": user.password_hash.value,
-            "full_name": user.full_name, "created_at": user.created_at, "updated_at": user.updated_at}
+            "full_name": user.full_name, "created_at": user.created_at, "updated_at": user.updated_at,
+            "credential_version": user.credential_version}
 
 
 def session_from_row(row: Mapping[str, Any]) -> Session:

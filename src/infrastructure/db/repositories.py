@@ -36,10 +36,12 @@ class ProfileCache(Protocol):
 
 
 class SqlUserRepository(UserRepository):
-    def __init__(self, db: StatementRunner, profiles: ProfileCache, changed: Callable[[UUID], None]) -> None:
+    def __init__(self, db: StatementRunner, profiles: ProfileCache, changed: Callable[[UUID], None],
+                 require: Callable[[Params], Awaitable[None]]) -> None:
         self._db = db
         self._profiles = profiles
         self._changed = changed  # told the id of every row this unit of work writes
+        self._require = require  # the unit of work's: where the credentials it depends on are held
 
     async def get(self, user_id: UUID) -> User | None:
         row = await self._db.one(sql.USER_BY_ID, {"user_id": user_id})
@@ -58,10 +60,25 @@ class SqlUserRepository(UserRepository):
         except ConstraintViolation:  # the only unique column a fresh uuid4 row can clash on is the email
             raise EmailTaken("An account with this email already exists") from None
 
-    async def update(self, user: User) -> None:
+    async def rename(self, user: User) -> None:
         self._changed(user.id)
-        await self._db.run(sql.UPDATE_USER, {"user_id": user.id, "password_hash": user.password_hash.value,
-                                             "full_name": user.full_name, "updated_at": user.updated_at})
+        await self._db.run(sql.RENAME_USER, {"user_id": user.id, "full_name": user.full_name,
+                                             "updated_at": user.updated_at})
+
+    async def change_password(self, user: User, expected_version: int) -> bool:
+        self._changed(user.id)
+        changed = await self._db.one(sql.CHANGE_PASSWORD, {
+            "user_id": user.id, "expected_version": expected_version, "new_version": user.credential_version,
+            "password_hash": user.password_hash.value, "updated_at": user.updated_at})
+        return changed is not None
+
+    async def rehash(self, user: User) -> None:
+        self._changed(user.id)
+        await self._db.run(sql.REHASH_PASSWORD, {"user_id": user.id, "expected_version": user.credential_version,
+                                                 "password_hash": user.password_hash.value})
+
+    async def require_credentials(self, user_id: UUID, version: int) -> None:
+        await self._require({"guard_user": user_id, "guard_version": version})
 
 
 class SqlSessionRepository(SessionRepository):

@@ -48,9 +48,28 @@ _NOW = bindparam("now", type_=UTCDateTime)
 USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
 INSERT_USER = _insert_row(users)
-UPDATE_USER = (update(users).where(users.c.id == bindparam("user_id"))
-               .values(password_hash=bindparam("password_hash"), full_name=bindparam("full_name"),
-                       updated_at=bindparam("updated_at", type_=UTCDateTime)))
+# Each change writes its own columns only, so concurrent changes of different fields both stay.
+RENAME_USER = (update(users).where(users.c.id == bindparam("user_id"))
+               .values(full_name=bindparam("full_name"), updated_at=bindparam("updated_at", type_=UTCDateTime)))
+_AT_VERSION = and_(users.c.id == bindparam("user_id"), users.c.credential_version == bindparam("expected_version"))
+CHANGE_PASSWORD = (update(users).where(_AT_VERSION)
+                   .values(password_hash=bindparam("password_hash"),
+                           credential_version=bindparam("new_version"),
+                           updated_at=bindparam("updated_at", type_=UTCDateTime))
+                   .returning(users.c.id))
+REHASH_PASSWORD = update(users).where(_AT_VERSION).values(password_hash=bindparam("password_hash"))
+
+# The credentials a unit of work's writes depend on (UserRepository.require_credentials): the user's row
+# at the version that was read, locked until commit against a password change (whose UPDATE waits, and
+# then sees what this unit of work wrote; or, having committed first, leaves nothing here to find).
+# Postgres: FOR SHARE, which writes nothing (an UPDATE would NOTIFY every worker's account cache); SQLite:
+# a no-op UPDATE, which takes the database's write lock as the transaction's first statement.
+_HELD_VERSION = and_(users.c.id == bindparam("guard_user"), users.c.credential_version == bindparam("guard_version"))
+HOLD_CREDENTIALS: dict[str, Executable] = {
+    "postgresql": select(users.c.id).where(_HELD_VERSION).with_for_update(read=True),
+    "sqlite": (update(users).where(_HELD_VERSION).values(credential_version=users.c.credential_version)
+               .returning(users.c.id)),
+}
 
 # -- sessions and the refresh-token history ------------------------------------------------------
 
@@ -162,14 +181,15 @@ RECIPIENT = select(_RECIPIENT).where(notifications.c.id == bindparam("notificati
 # Reserve one attempt: count it if the key's window has passed (a new window starts now) or the key is
 # under its limit; no row returned means refused. One statement: the row lock of ON CONFLICT (Postgres)
 # or SQLite's single writer makes concurrent reservations count one by one, never past the limit.
-_WINDOW_OVER = rate_limits.c.window_started_at <= bindparam("window_cutoff", type_=UTCDateTime)
+_WINDOW_OVER = rate_limits.c.window_ends_at <= _NOW
 
 
 def _reserve(dialect_insert: Callable[[Table], Any]) -> Executable:
-    first = dialect_insert(rate_limits).values(key=bindparam("key"), window_started_at=_NOW, hits=1)
+    window_ends_at = bindparam("window_ends_at", type_=UTCDateTime)
+    first = dialect_insert(rate_limits).values(key=bindparam("key"), window_ends_at=window_ends_at, hits=1)
     reserve: Executable = first.on_conflict_do_update(
         index_elements=[rate_limits.c.key],
-        set_={"window_started_at": case((_WINDOW_OVER, _NOW), else_=rate_limits.c.window_started_at),
+        set_={"window_ends_at": case((_WINDOW_OVER, window_ends_at), else_=rate_limits.c.window_ends_at),
               "hits": case((_WINDOW_OVER, 1), else_=rate_limits.c.hits + 1)},
         where=or_(_WINDOW_OVER, rate_limits.c.hits < bindparam("max_hits")),
     ).returning(rate_limits.c.hits)
@@ -177,6 +197,6 @@ def _reserve(dialect_insert: Callable[[Table], Any]) -> Executable:
 
 
 RESERVE_ATTEMPT: dict[str, Executable] = {"postgresql": _reserve(postgresql_insert), "sqlite": _reserve(sqlite_insert)}
-RATE_LIMIT_WINDOW = select(rate_limits.c.window_started_at).where(rate_limits.c.key == bindparam("key"))
+RATE_LIMIT_WINDOW = select(rate_limits.c.window_ends_at).where(rate_limits.c.key == bindparam("key"))
 RESET_RATE_LIMIT = delete(rate_limits).where(rate_limits.c.key == bindparam("key"))
 PURGE_RATE_LIMITS = delete(rate_limits).where(_WINDOW_OVER)

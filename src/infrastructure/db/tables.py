@@ -63,6 +63,7 @@ users = Table(
     Column("full_name", String(MAX_FULL_NAME_LENGTH), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("credential_version", Integer, nullable=False, server_default="0"),  # domain/user.py
 )
 
 sessions = Table(
@@ -121,12 +122,13 @@ notifications = Table(
 )
 
 # Attempt counters of the rate limits when no Redis is configured (infrastructure/rate_limit.py): one row
-# per key (a digest: no address or email stored), a fixed window from the first attempt counted in it.
+# per key (a digest: no address, email or user id stored), a fixed window from the first attempt counted
+# in it; each limit has its own window length, so the row says when its window ends.
 rate_limits = Table(
     "rate_limits",
     metadata,
     Column("key", String(64), primary_key=True),
-    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("window_ends_at", UTCDateTime, nullable=False),
     Column("hits", Integer, nullable=False),
-    Index("ix_rate_limits_window_started_at", "window_started_at"),
+    Index("ix_rate_limits_window_ends_at", "window_ends_at"),
 )

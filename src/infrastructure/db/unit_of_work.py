@@ -16,7 +16,7 @@ delivery queue (delivered after the response; see api/delivery.py).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -25,7 +25,7 @@ from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.unit_of_work import DeliveryQueue, UnitOfWork, UnitOfWorkFactory
-from domain.errors import StorageUnavailable
+from domain.errors import CredentialsChanged, StorageUnavailable
 from domain.notifications import Handoff
 from infrastructure.db.held_inserts import HeldInserts
 from infrastructure.db.repositories import (
@@ -37,6 +37,7 @@ from infrastructure.db.repositories import (
     SqlUserRepository,
 )
 from infrastructure.db.runners import ConnectionRunner, Params, StatementRunner, raise_as_storage_error
+from infrastructure.db.statements import HOLD_CREDENTIALS
 
 
 class _Unit(UnitOfWork):
@@ -48,13 +49,16 @@ class _Unit(UnitOfWork):
         self._deliveries = deliveries
         self._recorded: list[Handoff] = []
         self._changed_users: set[UUID] = set()
-        self.users = SqlUserRepository(runner, profiles, self._changed_users.add)
+        self.users = SqlUserRepository(runner, profiles, self._changed_users.add, self._require)
         self.sessions = SqlSessionRepository(runner, insert)
         self.items = SqlItemRepository(runner)
         self.notifications = SqlNotificationRepository(runner, insert, self._recorded.append)
 
     async def __aenter__(self) -> Self:
         return self
+
+    async def _require(self, guard: Params) -> None:
+        raise TypeError("credentials can only be required in a transaction")
 
     def _committed(self) -> None:
         """After the writes are committed: this worker's cached copies of the changed accounts go (other
@@ -85,11 +89,18 @@ class TransactionUnitOfWork(_Unit):
         else:
             self._held.hold(statement, params)
 
+    async def _require(self, guard: Params) -> None:
+        if self._conn.connection is None and self._batch_runner is not None:
+            self._held.guard(guard)  # checked first thing at commit, in the same statement as the rows
+        elif await self._conn.one(HOLD_CREDENTIALS[self._conn.dialect_name], guard) is None:
+            raise CredentialsChanged()
+
     async def _begin(self) -> AsyncConnection:
         conn = await self._engine.connect()
         try:
             await conn.begin()
-            await self._held.write_in_order(conn.execute)
+            if self._held:
+                await self._held.write_in_order(ConnectionRunner(self._conn.dialect_name, _opened(conn)))
         except BaseException:
             await conn.close()
             raise
@@ -113,6 +124,13 @@ class TransactionUnitOfWork(_Unit):
             with contextlib.suppress(Exception):  # a broken connection: the pool discards it on close
                 await self._conn.connection.rollback()  # no-op after a commit; nothing is written unless asked
         await self._conn.aclose()
+
+
+def _opened(conn: AsyncConnection) -> Callable[[], Awaitable[AsyncConnection]]:
+    async def opened() -> AsyncConnection:
+        return conn
+
+    return opened
 
 
 class AutocommitUnitOfWork(_Unit):

@@ -11,6 +11,7 @@ import anyio
 from domain.notifications import Notification
 from domain.ports import Notifier
 from domain.user import Email
+from infrastructure.utils.private_files import private_dir
 from infrastructure.utils.timefmt import rfc3339
 
 
@@ -30,7 +31,7 @@ class LogFileNotifier(Notifier):
             await anyio.to_thread.run_sync(self._append, line)
 
     def _append(self, line: str) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent)
         # O_APPEND: one write per line, so lines from several worker processes never interleave.
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:

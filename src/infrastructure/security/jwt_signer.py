@@ -13,6 +13,7 @@ from domain.errors import InvalidToken
 from domain.ports import AccessTokenSigner
 from domain.tokens import MAX_TOKEN_LENGTH, AccessTokenClaims
 from infrastructure.security.keys import KeyRing
+from infrastructure.utils.base64url import is_canonical_jws
 
 _ACCEPTED_TYP = {"at+jwt", "application/at+jwt"}
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
@@ -40,23 +41,24 @@ class PyJwtAccessTokenSigner(AccessTokenSigner):
         return jwt.encode(payload, self._keys.signing_key, algorithm=self._keys.algorithm,
                           headers={"kid": self._keys.signing_kid, "typ": "at+jwt"})
 
-    def verify(self, token: str, *, allow_expired: bool = False) -> AccessTokenClaims:
-        cached = self._verified.get(token)
+    def verify(self, token: str) -> AccessTokenClaims:
+        cached = self._verified.get(token)  # only canonical tokens get in (below)
         if cached is not None:
-            if allow_expired or cached.expires_at.timestamp() + self._leeway > time.time():
+            if cached.expires_at.timestamp() + self._leeway > time.time():
                 return cached
             del self._verified[token]
             raise InvalidToken("The access token has expired")
-        claims = self._verify(token, allow_expired)
-        if not allow_expired:
-            if len(self._verified) >= _CACHE_LIMIT:
-                self._verified.clear()
-            self._verified[token] = claims
+        claims = self._verify(token)
+        if len(self._verified) >= _CACHE_LIMIT:
+            self._verified.clear()
+        self._verified[token] = claims
         return claims
 
-    def _verify(self, token: str, allow_expired: bool) -> AccessTokenClaims:
+    def _verify(self, token: str) -> AccessTokenClaims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The access token is too long")
+        if not is_canonical_jws(token):
+            raise InvalidToken("The access token is malformed")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -71,7 +73,7 @@ class PyJwtAccessTokenSigner(AccessTokenSigner):
             payload = jwt.decode(
                 token, key, algorithms=[self._keys.algorithm], audience=self._audience,
                 issuer=self._issuer, leeway=self._leeway,
-                options={"require": _REQUIRED, "verify_exp": not allow_expired, "strict_aud": True},
+                options={"require": _REQUIRED, "strict_aud": True},
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("The access token has expired") from None

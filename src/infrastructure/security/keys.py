@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from infrastructure.settings import Settings
+from infrastructure.utils.private_files import private_dir
 
 log = logging.getLogger("gatehouse.keys")
 
@@ -156,7 +157,7 @@ def _generate_pem(algorithm: str) -> bytes:
 def _dev_file(path: Path, make: Any) -> bytes:
     """Create a development secret once (atomically, so several workers agree on it), then reuse it."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
