@@ -34,7 +34,8 @@ from application.send_message import SendMessage
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
 from domain.errors import NotAuthenticated
-from domain.session import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
+from domain.rate_limits import client_address
+from domain.session import MAX_USER_AGENT_LENGTH
 from domain.tokens import Principal
 from infrastructure.db.probe import DatabaseProbe
 from infrastructure.security.keys import KeyRing
@@ -80,7 +81,7 @@ CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 async def client_info(request: Request) -> ClientInfo:  # async def: no threadpool hop (see above)
     agent = request.headers.get("user-agent")
-    return ClientInfo(ip=request.client.host[:MAX_IP_LENGTH] if request.client else None,
+    return ClientInfo(ip=client_address(request.client.host) if request.client else None,
                       user_agent=agent[:MAX_USER_AGENT_LENGTH] if agent else None)
 
 

@@ -34,26 +34,35 @@ class LogIn:
         # Counted per (email, client address), reserved before the verify: of any burst of guesses only
         # the limit's worth are checked at all; the others, a correct password too, are refused.
         key = f"{normalized}|{rate_limit_address(command.client.ip)}"
-        user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command.password))
+        user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command))
         if user is None:
             raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
         return await self._start_session(user, command)
 
-    async def _verified_user(self, normalized: str, password: str) -> User | None:
+    async def _verified_user(self, normalized: str, command: LoginCommand) -> User | None:
         """The account, if the password is its password; the same work (one Argon2 verify) either way."""
-        user = await self._find_user(normalized)
+        password = command.password
+        user = await self._find_user(normalized, command.email)
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
             await self._hasher.verify_dummy(password[:MAX_PASSWORD_LENGTH])
             return None
         return user if await self._hasher.verify(user.password_hash, password) else None
 
-    async def _find_user(self, normalized: str) -> User | None:
+    async def _find_user(self, normalized: str, typed: str) -> User | None:
+        """The account of the address's one spelling; or, for an account left in its earlier spelling
+        because it collided with another (domain/user.py), the account of exactly that spelling."""
+        earlier = Email.earlier_spelling(typed)
         try:
-            email = Email(normalized)
+            spellings = [Email(earlier)] if earlier != normalized else []
+            spellings.append(Email(normalized))
         except InvalidEmail:
             return None
         async with self._uow(autocommit=True) as uow:
-            return await uow.users.get_by_email(email)
+            for email in spellings:
+                user = await uow.users.get_by_email(email)
+                if user is not None:
+                    return user
+        return None
 
     async def _start_session(self, user: User, command: LoginCommand) -> IssuedTokens:
         new_hash = None

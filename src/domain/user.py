@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+import idna
+
 from domain.errors import InvalidEmail
 
 MIN_PASSWORD_LENGTH = 8
@@ -21,32 +23,64 @@ MAX_LOGIN_PASSWORD_LENGTH = 4096
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    """A normalized email address: trimmed, Unicode NFC, lowercased as a whole.
+    """An email address as it is stored: one spelling per mailbox ("One mailbox, one account").
 
-    Emails are unique case-insensitively, so the normal form is what is stored, compared and
-    rate-limited. Syntax (RFC 5322/6531) is checked at the edge by a real validator; this class
-    keeps the cheap invariants every address must hold.
+    `normalize` is the rule: trimmed, Unicode NFKC, lowercased as a whole, and the domain through IDNA
+    (UTS #46) and back to its Unicode spelling, so an address with a fullwidth "e" (U+FF45) is the one
+    with an "e", and `a@xn--bcher-kva.example` is `a@bücher.example`. That form is what is stored, compared and
+    rate-limited. (Accounts that collided when this rule replaced v1's NFC-only one keep their stored
+    spelling: `earlier_spelling` finds them; migration 0006 reported them.) Syntax (RFC 5322/6531) is
+    checked at the edge by a real validator; this class keeps the cheap invariants every address holds.
     """
 
     value: str
 
     def __post_init__(self) -> None:
         v = self.value
-        if not v or len(v) > MAX_EMAIL_LENGTH or "@" not in v or v != Email.normalize(v):
+        if (not v or len(v) > MAX_EMAIL_LENGTH or "@" not in v
+                or (v != Email.normalize(v) and v != Email.earlier_spelling(v))):
             raise InvalidEmail("Not a normalized email address")
 
     @staticmethod
     def normalize(raw: str) -> str:
-        # NFC again after lowercasing: lowercasing can leave combining marks out of canonical order
-        # (e.g. U+0130 becomes "i" + U+0307), and the stored form must be NFC and stable.
+        # NFKC again after lowercasing: lowercasing can leave combining marks out of canonical order
+        # (e.g. U+0130 becomes "i" + U+0307), and the stored form must be normalised and stable.
+        text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).lower())
+        local, at, domain = text.rpartition("@")
+        return f"{local}{at}{_unicode_domain(domain)}" if at else text
+
+    @staticmethod
+    def earlier_spelling(raw: str) -> str:
+        """The v1 rule (NFC, lowercased): the spelling of an account that collided under `normalize`."""
         return unicodedata.normalize("NFC", unicodedata.normalize("NFC", raw.strip()).lower())
 
     @classmethod
     def parse(cls, raw: str) -> Email:
         return cls(cls.normalize(raw))
 
+    def with_ascii_domain(self) -> str:
+        """The address with its domain as IDNA A-labels (what mail servers without SMTPUTF8 take)."""
+        local, _, domain = self.value.rpartition("@")
+        if domain.isascii():
+            return self.value
+        try:
+            return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+        except (idna.IDNAError, UnicodeError):
+            return self.value
+
     def __str__(self) -> str:
         return self.value
+
+
+def _unicode_domain(domain: str) -> str:
+    """The domain's one Unicode spelling (IDNA 2008 with UTS #46 mapping); as it is when it is not a
+    valid domain name (the validator at the edge refuses it, and a login with it finds no account)."""
+    if domain.isascii() and "xn--" not in domain:
+        return domain  # nothing IDNA would change (already lowercased)
+    try:
+        return str(idna.decode(idna.encode(domain, uts46=True)))
+    except (idna.IDNAError, UnicodeError):
+        return domain
 
 
 @dataclass(frozen=True, slots=True)

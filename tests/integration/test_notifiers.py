@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -62,6 +63,62 @@ async def test_the_smtp_notifier_raises_when_no_server_listens() -> None:
                                        tls="none", timeout=2))
     with pytest.raises(Exception, match=r"(?i)connect|refused"):
         await notifier.deliver(_notification(), Email("alice@example.com"))
+
+
+async def test_a_unicode_domain_is_sent_to_as_its_a_label(smtp_server: tuple[int, Inbox]) -> None:
+    port, inbox = smtp_server
+    notifier = SmtpNotifier(SmtpConfig(host="127.0.0.1", port=port, sender="gh@example.com", tls="none"))
+    await notifier.deliver(_notification(), Email.parse("anna@bücher.example"))
+    [(recipients, mail)] = inbox.messages
+    assert recipients == ["anna@xn--bcher-kva.example"]
+    assert mail["To"] == "anna@xn--bcher-kva.example"
+
+
+class SlowInbox(Inbox):
+    """Answers every step a little under the per-step timeout: slow, but never one step too slow."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        await asyncio.sleep(self.delay)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          mail_options: list[str]) -> str:
+        await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_delivery_ends_within_its_timeout_however_slowly_each_step_is_answered() -> None:
+    """Each step alone is inside the timeout; together they are not. The delivery gives up at the
+    timeout (inside the lease it was claimed under), so no other worker can claim and send it too."""
+    inbox = SlowInbox(delay=0.6)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        notifier = SmtpNotifier(SmtpConfig(host="127.0.0.1", port=port, sender="gh@example.com", tls="none",
+                                           timeout=1.5))
+        with pytest.raises(TimeoutError):
+            await notifier.deliver(_notification(), Email("alice@example.com"))
+    finally:
+        controller.stop()
+    assert inbox.messages == []
 
 
 async def test_the_log_file_notifier_appends_one_json_line_each(tmp_path: Path) -> None:

@@ -221,3 +221,28 @@ async def test_hashing_buffers_are_handed_back_once_hashing_goes_idle(monkeypatc
     assert busy - idle > 19  # both threads' 19 MiB buffers (at least one and a half of them) went back
     assert await hasher.verify(stored, "a long enough passphrase")  # and hashing works on afterwards
     assert await hasher.verify(stored, "a long enough passphrase")
+
+
+async def test_a_hash_under_cheaper_old_parameters_is_padded_to_what_a_verify_costs_today() -> None:
+    """A dormant account hashed before the cost was raised must not answer a wrong password faster than
+    an unknown address (whose dummy verify runs at today's cost): the difference is waited out."""
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    old = await Argon2PasswordHasher(time_cost=1, memory_kib=8192, parallelism=1, concurrency=1).hash("pw-old")
+    today = Argon2PasswordHasher(time_cost=3, memory_kib=65_536, parallelism=1, concurrency=1, sleep=record)
+    for _ in range(3):
+        await today.verify_dummy("wrong")
+    cost = today._current_cost
+    assert cost is not None
+
+    assert not await today.verify(old, "wrong")
+    assert await today.verify(old, "pw-old")  # a correct one too: it is rehashed next, costing more anyway
+
+    assert len(slept) == 2
+    assert all(0 < pause < cost for pause in slept)
+    current = await today.hash("pw-today")
+    assert await today.verify(current, "pw-today")
+    assert len(slept) == 2  # a hash at today's parameters is never padded

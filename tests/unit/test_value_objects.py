@@ -153,3 +153,20 @@ def test_a_digest_must_be_64_lowercase_hex_characters(value: str) -> None:
 
 def test_a_digest_of_64_lowercase_hex_characters_is_accepted() -> None:
     assert TokenDigest("0123456789abcdef" * 4).value == "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("a@ｅxample.com", "a@example.com"),  # NFKC: fullwidth letters are the ASCII ones
+    ("Ａlice@Example.COM", "alice@example.com"),
+    ("ﬁnn@example.com", "finn@example.com"),
+    ("a@xn--bcher-kva.example", "a@bücher.example"),  # IDNA: the A-label is the U-label, kept in Unicode
+    ("a@BÜCHER.example", "a@bücher.example"),
+])
+def test_every_spelling_of_one_mailbox_is_stored_as_one(raw: str, stored: str) -> None:
+    assert Email.parse(raw).value == stored
+
+
+def test_an_address_stored_under_the_earlier_rule_is_still_an_address() -> None:
+    """Accounts that collided when the rule changed keep their v1 (NFC) spelling (migration 0006)."""
+    assert Email("a@ｅxample.com").value == "a@ｅxample.com"
+    assert Email.earlier_spelling(" A@ｅxample.com") == "a@ｅxample.com"

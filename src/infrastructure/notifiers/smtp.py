@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -29,15 +30,19 @@ class SmtpNotifier(Notifier):
     async def deliver(self, notification: Notification, recipient: Email) -> None:
         message = EmailMessage()
         message["From"] = self._config.sender
-        message["To"] = recipient.value
+        to = recipient.with_ascii_domain()  # a Unicode domain as its A-label: no SMTPUTF8 needed for it
+        message["To"] = to
         message["Subject"] = notification.subject
         message["Message-ID"] = make_msgid(idstring=notification.id.hex, domain="gatehouse")
         message.set_content(notification.message)
         c = self._config
         import aiosmtplib  # only processes that send mail load it
 
-        await aiosmtplib.send(
-            message, hostname=c.host, port=c.port, username=c.username, password=c.password,
-            use_tls=c.tls == "tls", start_tls=c.tls == "starttls",
-            timeout=c.timeout,
-        )
+        # `timeout` bounds each step; the whole delivery is bounded too, so it ends inside the lease it
+        # was claimed under (settings: lease >= timeout + 2) however slowly the server answers each step,
+        # and no other worker can claim it meanwhile and send it again.
+        async with asyncio.timeout(c.timeout):
+            await aiosmtplib.send(
+                message, recipients=[to], hostname=c.host, port=c.port, username=c.username,
+                password=c.password, use_tls=c.tls == "tls", start_tls=c.tls == "starttls", timeout=c.timeout,
+            )

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -37,9 +38,13 @@ class Argon2PasswordHasher(PasswordHasher):
     pause pay for fresh pages.
     """
 
-    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int) -> None:
+    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
                               hash_len=32, salt_len=16, type=Type.ID)
+        self._sleep = sleep
+        # What a verify at the current parameters takes here (moving average, seconds; None: not yet seen).
+        self._current_cost: float | None = None
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2",
                                             initializer=self._thread_started)
         self._threads = 0
@@ -54,12 +59,23 @@ class Argon2PasswordHasher(PasswordHasher):
         return PasswordHash(await self._run(self._argon2.hash, password))
 
     async def verify(self, stored: PasswordHash, password: str) -> bool:
-        return await self._run(self._verify, stored.value, password)
+        if not self.needs_rehash(stored):
+            matches, _ = await self._run(self._timed_verify, stored.value, password)
+            return matches
+        # Hashed under other parameters (the cost was raised since): such a verify is quicker than one
+        # at today's cost, which is what an unknown address's dummy verify costs, so its timing would tell
+        # a dormant account from no account. Padded, with the hashing thread freed, to today's cost.
+        if self._current_cost is None:
+            await self._run(self._timed_verify, None, password)  # learn today's cost once
+        matches, elapsed = await self._run(self._timed_verify, stored.value, password)
+        if self._current_cost is not None and elapsed < self._current_cost:
+            await self._sleep(self._current_cost - elapsed)
+        return matches
 
     async def verify_dummy(self, password: str) -> None:
-        await self._run(self._verify_dummy, password)
+        await self._run(self._timed_verify, None, password)
 
-    async def _run(self, fn: Callable[..., T], *args: str) -> T:
+    async def _run(self, fn: Callable[..., T], *args: str | None) -> T:
         loop = asyncio.get_running_loop()
         self._running += 1
         if self._release is not None:
@@ -88,16 +104,24 @@ class Argon2PasswordHasher(PasswordHasher):
         except InvalidHashError:
             return True
 
-    def _verify_dummy(self, password: str) -> bool:
-        if self._dummy is None:  # two threads racing here both make a valid dummy: harmless
-            self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
-        return self._verify(self._dummy, password)
-
-    def _verify(self, stored: str, password: str) -> bool:
+    def _timed_verify(self, stored: str | None, password: str) -> tuple[bool, float]:
+        """Verify against `stored` (None: the dummy, at today's parameters); how long it took. Verifies at
+        today's parameters keep `_current_cost` up to date."""
+        if stored is None:
+            if self._dummy is None:  # two threads racing here both make a valid dummy: harmless
+                self._dummy = self._argon2.hash("gatehouse-dummy-password-for-unknown-accounts")
+            stored = self._dummy
+        started = time.perf_counter()
+        matches: bool
         try:
-            return self._argon2.verify(stored, password)
+            matches = self._argon2.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+            matches = False
+        elapsed = time.perf_counter() - started
+        if stored is self._dummy or not self.needs_rehash(PasswordHash(stored)):
+            previous = self._current_cost
+            self._current_cost = elapsed if previous is None else 0.8 * previous + 0.2 * elapsed
+        return matches, elapsed
 
 
 def _yield_to_the_event_loop() -> None:
