@@ -34,12 +34,18 @@ def ensure_venv() -> None:
     print("tasks: installing Gatehouse and its development tools into .venv", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    # The distribution was called `gatehouse` before it became `gatehouse-auth`: drop an old install.
+    subprocess.run([*pip, "uninstall", "-y", "gatehouse"], check=False, stderr=subprocess.DEVNULL)
     subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
     STAMP.write_text(wanted)
 
 
 def run(args: list[str]) -> int:
-    return subprocess.call([str(BIN / "gatehouse"), "serve", *args], cwd=ROOT)
+    command = [str(BIN / "gatehouse"), "serve", *args]
+    if os.name == "posix":  # become the server: a signal sent to this PID (Ctrl-C, kill) reaches it
+        os.chdir(ROOT)
+        os.execv(command[0], command)  # noqa: S606 - the point: this process becomes the server
+    return subprocess.call(command, cwd=ROOT)
 
 
 def test(args: list[str]) -> int:

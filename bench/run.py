@@ -24,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from bench import database, facts, load, profiling, report
 from bench.common import BENCH, BIN, RESULTS, ROOT, BenchError, Stop, fmt, fmt_mib, log
 from bench.load import Running, Wrk
@@ -128,11 +131,15 @@ class Bench:
         data_dir = self.tmp / "gatehouse-data"
         data_dir.mkdir()
         port = free_port()
+        key = data_dir / "signing-key.pem"  # configured, as on Postgres it must be (no development key)
+        key.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         env = clean_env(
             GATEHOUSE_ACCESS_LOG="0",
             GATEHOUSE_DATABASE_URL=f"postgresql+asyncpg://{pg_host}/{self.db_name}",
             GATEHOUSE_ISSUER=f"http://127.0.0.1:{port}",
             GATEHOUSE_DATA_DIR=str(data_dir),
+            GATEHOUSE_JWT_PRIVATE_KEY=str(key),
             GATEHOUSE_LOG_LEVEL="warning",
         )
         self.procs.run("gatehouse-migrate", [str(BIN / "gatehouse"), "migrate"], what="gatehouse migrate",

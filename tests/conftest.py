@@ -19,6 +19,7 @@ from api.app import create_app
 from api.container import Container
 from infrastructure.settings import Settings
 from tests.postgres import Provisioned, provision, run_coroutine
+from tests.signing_key import TEST_SIGNING_KEY_PEM
 
 ISSUER = "http://gatehouse.test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -71,6 +72,13 @@ def make_settings(tmp_path: Path, database_url: str = "", **overrides: Any) -> S
         "notify_sweep_interval_seconds": 3600,
         **overrides,
     }
+    if database_url.startswith("postgresql") and "jwt_private_key" not in values and "jwt_secret" not in values:
+        # A development key is refused on Postgres: the run's key, or for the tests of other algorithms
+        # (which make their keys as a development machine would), the flag that allows one.
+        if values.get("jwt_algorithm", "EdDSA") == "EdDSA":
+            values["jwt_private_key"] = TEST_SIGNING_KEY_PEM
+        else:
+            values["dev_signing_key"] = True
     return Settings(_env_file=None, **values)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.signing_key import TEST_SIGNING_KEY_PEM
+
 FAST_HASHING = {"GATEHOUSE_ARGON2_MEMORY_KIB": "8192", "GATEHOUSE_ARGON2_TIME_COST": "1"}
 
 
@@ -54,6 +56,9 @@ def live_server(workdir: Path, port: int | None = None, workers: int = 1, enviro
     process_env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING, **env}
     if "GATEHOUSE_DATABASE_URL" not in env:
         process_env.pop("GATEHOUSE_DATABASE_URL", None)
+    elif env["GATEHOUSE_DATABASE_URL"].startswith("postgresql") and not {
+            "GATEHOUSE_JWT_PRIVATE_KEY", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_DEV_SIGNING_KEY"} & set(env):
+        process_env["GATEHOUSE_JWT_PRIVATE_KEY"] = TEST_SIGNING_KEY_PEM  # a development key is refused there
     gatehouse = Path(sys.executable).parent / "gatehouse"
     log = (workdir / "server.log").open("ab")  # the server's stderr: read it when a test fails
     process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--workers", str(workers),

@@ -13,10 +13,12 @@ from fastapi_offline import FastAPIOffline
 
 from api.container import Container
 from api.delivery import DeliverAfterResponse, sweep_forever
+from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
 from api.routers import accounts, items, notifications, oauth, system, tokens
+from infrastructure.db.probe import DatabaseState, not_migrated_hint
 from infrastructure.settings import Settings
 
 log = logging.getLogger("gatehouse")
@@ -39,6 +41,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
             await upgrade(engine)
         container.keyring()  # fail fast on bad key configuration
+        probe = container.database_probe()
+        if await probe.state() is DatabaseState.NOT_MIGRATED:  # serve on (ready once migrated), but say so
+            log.error("not ready: %s", not_migrated_hint(probe.revision))
         sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
         # Everything built so far lives as long as the process: move it out of the garbage collector's
         # reach, so full collections under load scan only request garbage (they took ~150 ms each,
@@ -55,8 +60,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 await sweeper
             await container.lifetime().aclose()  # the engine, the asyncpg pool, the cache's listener
 
-    app = FastAPIOffline(title="Gatehouse", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  swagger_ui_parameters={"persistAuthorization": True})
+    app = FastAPIOffline(docs_url=None, static_url=STATIC_URL, title="Gatehouse", version="1.0.0",
+                         description=DESCRIPTION, lifespan=lifespan,
+                         swagger_ui_parameters={"persistAuthorization": True})
+    install_docs(app)  # /docs with the Authorize dialog trimmed to what Gatehouse uses
     app.state.container = container
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.

@@ -43,6 +43,11 @@ def serve(
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host  # noqa: S104
         os.environ["GATEHOUSE_ISSUER"] = f"http://{shown}:{port}"
     settings = _settings()
+    if not _is_loopback(host) and not settings.signing_key_configured and not settings.dev_signing_key:
+        typer.echo(f"gatehouse: invalid configuration: serving on {host} (not loopback) needs a configured signing "
+                   f"key: set GATEHOUSE_JWT_PRIVATE_KEY (GATEHOUSE_JWT_SECRET for HS256), or "
+                   f"GATEHOUSE_DEV_SIGNING_KEY=true to use a development key anyway", err=True)
+        raise typer.Exit(2)
     _prepare(settings)
     os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
     os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
@@ -59,6 +64,17 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     typer.echo(f"gatehouse: database at {revision}")
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _prepare(settings: Settings) -> None:
     """Before workers start: apply migrations (SQLite default) and create the dev key once."""
     from infrastructure.security.keys import KeyConfigurationError, load_keyring
@@ -70,6 +86,28 @@ def _prepare(settings: Settings) -> None:
         raise typer.Exit(2) from None
     if settings.should_auto_migrate:
         _run_migrations(settings, "head")
+    else:
+        _say_if_not_migrated(settings)
+
+
+def _say_if_not_migrated(settings: Settings) -> None:
+    """Serve anyway (readiness says 503 until the database is migrated), but say why at once."""
+    from infrastructure.db.engine import create_engine
+    from infrastructure.db.probe import DatabaseProbe, DatabaseState, not_migrated_hint
+
+    async def check() -> tuple[DatabaseState, str | None]:
+        engine = create_engine(settings)
+        try:
+            probe = DatabaseProbe(engine, timeout_seconds=5.0)
+            return await probe.state(), probe.revision
+        finally:
+            await engine.dispose()
+
+    state, revision = asyncio.run(check())
+    if state is DatabaseState.NOT_MIGRATED:
+        typer.echo(f"gatehouse: not ready: {not_migrated_hint(revision)}", err=True)
+    elif state is DatabaseState.UNAVAILABLE:
+        typer.echo("gatehouse: the database does not answer yet; serving, not ready until it does", err=True)
 
 
 def _run_migrations(settings: Settings, revision: str) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.problems import problem_response
+from api.validation_messages import explain
 from domain import errors as e
 
 log = logging.getLogger("gatehouse.errors")
@@ -70,11 +72,23 @@ def _clean_loc(loc: Any) -> list[str | int]:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
-    errors = [{"loc": _clean_loc(err.get("loc", ())), "msg": str(err.get("msg", "")),
+    body = _body_model(request)
+    content_type = request.headers.get("content-type", "")
+    errors = [{"loc": _clean_loc(err.get("loc", ())),
+               "msg": explain(err, body, request.url.path, content_type),
                "type": str(err.get("type", "value_error"))} for err in exc.errors()]
-    # Never echo the input back: it may hold a password.
-    return problem_response(422, "validation_error", "The request is not valid; see `errors`.",
-                            "Validation failed", errors=errors)
+    # Never echo the input back: it may hold a password. The first message is the detail: most
+    # requests have one mistake, and a client that shows only `detail` then shows what to fix.
+    detail = errors[0]["msg"] if len(errors) == 1 else f"{errors[0]['msg']} (and {len(errors) - 1} more in `errors`)"
+    return problem_response(422, "validation_error", str(detail), "Validation failed", errors=errors)
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The pydantic model of the route's JSON body, if it has one."""
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ address or a user id: only the SHA-256 of the limit's name and the key is stored
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
-from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from domain.errors import StorageUnavailable
 from domain.ports import Clock, RateLimiter
@@ -53,6 +54,15 @@ class RedisRateLimits:
 
     def limiter(self, limit: Limit) -> RedisRateLimiter:
         return RedisRateLimiter(self._strategy, limit)
+
+    async def ping(self, timeout_seconds: float) -> bool:
+        """Whether Redis answers, within the time given (readiness)."""
+        client = Redis(connection_pool=self._pool)
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                return bool(await client.ping())
+        except Exception:
+            return False
 
     async def purge(self) -> None:
         """Nothing to do: Redis expires each key with its window."""

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 signing secret (≥ 32 bytes)")
     jwt_previous_secrets: list[SecretStr] = Field(default_factory=list)
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    dev_signing_key: bool = Field(
+        default=False, description="Allow a development signing key (made in the data directory) on Postgres or "
+                                   "a non-loopback bind; SQLite on loopback allows one anyway")
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     session_absolute_lifetime_seconds: int = Field(default=30 * 86_400, ge=60)
     session_idle_timeout_seconds: int = Field(default=7 * 86_400, ge=60)
@@ -132,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gatehouse.db'}"
+
+    @property
+    def signing_key_configured(self) -> bool:
+        return (self.jwt_secret if self.jwt_algorithm == "HS256" else self.jwt_private_key) is not None
 
     @property
     def is_sqlite(self) -> bool:

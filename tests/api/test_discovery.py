@@ -184,3 +184,13 @@ async def test_tokens_of_a_key_that_was_dropped_are_refused(app_factory: AppFact
     async with client_for(after) as client:
         response = await client.get("/users/me", headers=alice.auth)
         assert_problem(response, 401, "invalid_token")
+
+
+async def test_every_operation_in_the_openapi_document_has_a_summary_and_a_description(
+        client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    operations = [(method, path, op) for path, ops in spec["paths"].items() for method, op in ops.items()]
+    assert len(operations) >= 23
+    undescribed = [f"{m.upper()} {p}" for m, p, op in operations
+                   if not op.get("summary") or len(op.get("description", "")) < 20]
+    assert undescribed == []

@@ -224,3 +224,41 @@ async def test_an_unexpected_failure_is_a_500_problem_without_internals(app_fact
     body = assert_problem(response, 500)
     for leak in ("RuntimeError", "SqlItemRepository", "hunter2", "secret.py", "Traceback", "_Exploding"):
         assert leak not in response.text, body
+
+
+# --- messages that say what to fix ----------------------------------------------------------------
+
+
+async def test_a_form_posted_to_the_json_login_says_to_send_json_or_use_the_token_endpoint(
+        client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/login", data={"email": "a@example.com", "password": "x"})
+    body = assert_problem(response, 422, "validation_error")
+    assert "takes JSON, not a form" in body["detail"]
+    assert '"email"' in body["detail"]
+    assert "/auth/token" in body["detail"]
+    assert "dictionary" not in body["detail"]
+
+
+async def test_a_short_password_is_counted_in_characters(client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/register", json={"email": "short@example.com", "password": "short"})
+    body = assert_problem(response, 422, "validation_error")
+    assert body["detail"] == "`password` must be at least 8 characters long"
+    assert body["errors"][0]["loc"] == ["body", "password"]
+    assert "items" not in str(body)
+
+
+async def test_logout_without_a_body_says_what_to_send(client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/logout", headers={"Authorization": "Bearer an-access-token"})
+    body = assert_problem(response, 422, "validation_error")
+    assert '{"refresh_token": …}' in body["detail"]
+    assert "access token" in body["detail"]
+    wrong_field = await client.post("/auth/logout", json={"access_token": "an-access-token"})
+    assert "`refresh_token` is required" in assert_problem(wrong_field, 422, "validation_error")["detail"]
+
+
+async def test_several_mistakes_are_each_listed_and_the_first_is_the_detail(client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/register", json={"email": 5, "password": "short"})
+    body = assert_problem(response, 422, "validation_error")
+    assert [e["msg"] for e in body["errors"]] == ["`email` must be a string",
+                                                  "`password` must be at least 8 characters long"]
+    assert body["detail"] == "`email` must be a string (and 1 more in `errors`)"

@@ -47,3 +47,23 @@ def redis_url() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return REDIS_URL
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def empty_postgres(postgres_url: str) -> AsyncIterator[str]:
+    """A Postgres database of its own, never migrated (dropped afterwards)."""
+    import secrets
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(postgres_url).set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+    name = f"gatehouse_empty_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await conn.close()

@@ -52,6 +52,12 @@ async def test_swagger_authorize_then_users_me_shows_the_account(server: str) ->
             page = await browser.new_page()
             await page.goto(f"{server}/docs")
             await page.locator("button.authorize").first.click()
+            await expect(page.locator("#oauth_username")).to_be_visible()
+            await expect(page.locator("#oauth_password")).to_be_visible()
+            for unused in ("password_type", "client_id_password", "client_secret_password"):  # no client auth
+                field = page.locator(f"#{unused}")
+                await expect(field).to_have_count(1)  # Swagger UI renders it, so the check below means something
+                await expect(field).to_be_hidden()
             await page.locator("#oauth_username").fill(email)
             await page.locator("#oauth_password").fill(PASSWORD)
             await page.locator(".auth-btn-wrapper button.authorize").click()

@@ -68,3 +68,12 @@ async def test_the_schema_in_code_matches_the_migrations(tmp_path: Path) -> None
             lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
     await engine.dispose()
     assert diff == []
+
+
+def test_the_schema_revision_the_readiness_check_expects_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from infrastructure.db.migrate import alembic_config
+    from infrastructure.db.tables import SCHEMA_REVISION
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_REVISION]

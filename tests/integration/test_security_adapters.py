@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords, load_password_list
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyConfigurationError, KeyRing, load_keyring
+from infrastructure.settings import Settings
 from infrastructure.utils.glibc_heap import glibc_heap
 from tests.conftest import make_settings
 
@@ -246,3 +248,16 @@ async def test_a_hash_under_cheaper_old_parameters_is_padded_to_what_a_verify_co
     current = await today.hash("pw-today")
     assert await today.verify(current, "pw-today")
     assert len(slept) == 2  # a hash at today's parameters is never padded
+
+
+def test_a_development_key_is_refused_on_postgres_unless_allowed(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://nobody@127.0.0.1:9/nowhere"  # never connected to: keys load first
+    for algorithm in ("EdDSA", "HS256"):
+        settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=url, jwt_algorithm=algorithm)
+        with pytest.raises(KeyConfigurationError, match="GATEHOUSE_DEV_SIGNING_KEY=true"):
+            load_keyring(settings)
+        assert not (tmp_path / "data").exists()  # nothing made
+        allowed = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=url, jwt_algorithm=algorithm,
+                           dev_signing_key=True)
+        assert load_keyring(allowed).algorithm == algorithm
+        shutil.rmtree(tmp_path / "data")

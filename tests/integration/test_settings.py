@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from tests.conftest import make_settings
+from tests.live_server import free_port
 
 
 def test_a_lease_too_short_to_outlast_a_delivery_is_refused(tmp_path: Path) -> None:
@@ -34,3 +38,15 @@ def test_every_secret_that_keys_an_hmac_is_at_least_32_bytes(tmp_path: Path, set
         make_settings(tmp_path, "", jwt_algorithm="HS256", **{setting: value})
     long_enough = ["s" * 32] if isinstance(value, list) else "s" * 32
     assert make_settings(tmp_path, "", jwt_algorithm="HS256", **{setting: long_enough}) is not None
+
+
+def test_serve_on_a_non_loopback_address_without_a_signing_key_refuses_to_start(tmp_path: Path) -> None:
+    gatehouse = Path(sys.executable).parent / "gatehouse"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    refused = subprocess.run([str(gatehouse), "serve", "--host", "0.0.0.0", "--port", str(free_port())],  # noqa: S104
+                             env={**env, "GATEHOUSE_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2
+    assert "GATEHOUSE_JWT_PRIVATE_KEY" in refused.stderr
+    assert "GATEHOUSE_DEV_SIGNING_KEY=true" in refused.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was made

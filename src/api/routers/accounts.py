@@ -25,33 +25,45 @@ def _user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at)
 
 
-@router.get("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
+@router.get("/users/me", summary="Read my account", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
 async def me(principal: CurrentPrincipal, get_profile: GetProfileCase) -> Response:
     # The hottest authenticated route: serialised once here, instead of FastAPI validating the
     # returned model against response_model and serialising it again (the schema still documents it).
+    """The caller's account: id, email, full name, creation time. Needs a bearer access token."""
     user = _user_out(await get_profile.execute(principal))
     return Response(user.model_dump_json(), media_type="application/json")
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
+@router.post("/auth/register", summary="Create an account", status_code=status.HTTP_201_CREATED, response_model=UserOut,
              responses={409: problem("Email already registered"), **VALIDATION, **UNAVAILABLE})
 async def register(body: RegisterRequest, register_user: RegisterUserCase) -> UserOut:
+    """Registers an email and password (at least 8 characters, at most 1024, not a common password). Emails are
+    unique however they are spelled. Answers the new user; log in next.
+    """
     user = await register_user.execute(RegisterCommand(body.email, body.password, body.full_name))
     return _user_out(user)
 
 
-@router.patch("/users/me", response_model=UserOut, responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
+@router.patch("/users/me", summary="Change my full name",
+              response_model=UserOut, responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE})
 async def update_me(body: ProfilePatch, principal: CurrentPrincipal, get_profile: GetProfileCase,
                     update_profile: UpdateProfileCase) -> UserOut:
+    """`PATCH` changes only the fields sent: `full_name` (a string, or null to clear it). The email cannot be
+    changed here.
+    """
     if "full_name" not in body.model_fields_set:  # PATCH changes only the fields sent
         return _user_out(await get_profile.execute(principal))
     return _user_out(await update_profile.execute(principal, body.full_name))
 
 
-@router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT,
+@router.post("/users/me/password", summary="Change my password", status_code=status.HTTP_204_NO_CONTENT,
              responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
                         **RATE_LIMITED, **UNAVAILABLE})
 async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal,
                           change: ChangePasswordCase) -> Response:
+    """Needs the current password. Every other session of the user ends; the caller's stays, and the user is told
+    by notification. Wrong current passwords are limited per user (5 per 15 minutes by default), then 429 with
+    Retry-After.
+    """
     await change.execute(principal, ChangePasswordCommand(body.current_password, body.new_password))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

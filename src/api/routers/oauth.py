@@ -87,6 +87,10 @@ def _require(form: dict[str, str], *names: str) -> list[str]:
              responses=OAUTH_ERRORS, summary="OAuth 2.0 token endpoint (password and refresh_token grants)")
 async def token(request: Request, client: ClientDep, log_in: LogInCase,
                 rotate: RotateRefreshTokenCase) -> Response:
+    """RFC 6749 form: `grant_type=password` (username is the email) or `grant_type=refresh_token`. Errors are RFC
+    6749 §5.2 JSON (`invalid_grant`, `invalid_request`, `unsupported_grant_type`; `rate_limited` with 429). No
+    client authentication: a `client_id` is ignored.
+    """
     try:
         form = await read_form(request)
         grant = _require(form, "grant_type")[0]
@@ -121,6 +125,9 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
                         400: OAUTH_ERRORS[400]},
              summary="RFC 7009 token revocation")
 async def revoke(request: Request, log_out: LogOutCase) -> Response:
+    """Form `token=…` (a refresh token or an access token; `token_type_hint` is optional). Ends that token's
+    session; always 200 with an empty body, whatever the token.
+    """
     try:
         form = await read_form(request)
         token_value = _require(form, "token")[0]

@@ -2,41 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import DatabaseProbeDep, GatehouseRoute, KeyRingDep, SettingsDep
+from api.deps import DatabaseProbeDep, GatehouseRoute, KeyRingDep, RateLimitsDep, SettingsDep
 from api.problems import problem_body
 from api.responses import problem
+from infrastructure.db.probe import DatabaseState, not_migrated_hint
+from infrastructure.rate_limit import RedisRateLimits, SqlRateLimits
 
 router = APIRouter(tags=["system"], route_class=GatehouseRoute)
 
 
-@router.get("/health")
+@router.get("/health", summary="Liveness")
 async def health() -> dict[str, str]:
+    """200 while the process answers; says nothing about the database."""
     return {"status": "ok"}
 
 
-@router.get("/health/ready", responses={503: problem("The database is unreachable")})
-async def ready(probe: DatabaseProbeDep) -> JSONResponse:
-    if await probe.ok():
-        return JSONResponse({"status": "ok", "database": "ok"})
-    body = problem_body(503, "not_ready", "The database is unreachable", "Service not ready",
-                        database="unavailable")
+@router.get("/health/ready", summary="Readiness",
+            responses={503: problem("The database (or Redis, when configured) is not ready")})
+async def ready(probe: DatabaseProbeDep, limits: RateLimitsDep) -> JSONResponse:
+    """Ready when the database answers at the schema this version needs and, when GATEHOUSE_REDIS_URL is
+    set, Redis answers too; else 503 saying which is not."""
+    database, redis = await asyncio.gather(probe.state(), _redis_state(limits))
+    parts = {"database": database.value} | ({"redis": redis} if redis is not None else {})
+    if database is DatabaseState.OK and redis in (None, "ok"):
+        return JSONResponse({"status": "ok", **parts})
+    if database is DatabaseState.NOT_MIGRATED:
+        detail = f"Not ready: {not_migrated_hint(probe.revision)}"
+    elif database is DatabaseState.UNAVAILABLE:
+        detail = "The database is unreachable"
+    else:
+        detail = "Redis (the rate-limit store) is unreachable"
+    body = problem_body(503, "not_ready", detail, "Service not ready", **parts)
     return JSONResponse(body, status_code=503, media_type="application/problem+json",
                         headers={"Retry-After": "1"})
 
 
-@router.get("/.well-known/jwks.json")
+async def _redis_state(limits: RedisRateLimits | SqlRateLimits) -> str | None:
+    if not isinstance(limits, RedisRateLimits):
+        return None
+    return "ok" if await limits.ping(timeout_seconds=2.0) else "unavailable"
+
+
+@router.get("/.well-known/jwks.json", summary="Public signing keys (JWKS)")
 async def jwks(keyring: KeyRingDep) -> JSONResponse:
+    """The keys access tokens are verified with (empty for HS256); cacheable for five minutes."""
     return JSONResponse({"keys": list(keyring.public_jwks)},
                         headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.get("/.well-known/oauth-authorization-server")
+@router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
 async def metadata(settings: SettingsDep) -> dict[str, Any]:
+    """The issuer and the endpoints, grant types and authentication methods Gatehouse supports."""
     issuer = settings.issuer
     return {
         "issuer": issuer,

@@ -46,7 +46,14 @@ class LoginRequest(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[Text, Field(max_length=MAX_TOKEN_LENGTH)]
+    refresh_token: Annotated[Text, Field(max_length=MAX_TOKEN_LENGTH,
+                                         description="the refresh token from the last token response")]
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: Annotated[Text, Field(
+        max_length=MAX_TOKEN_LENGTH,
+        description="a refresh token of the session to end (current or spent), or one of its access tokens")]
 
 
 class TokenResponse(BaseModel):

@@ -42,6 +42,23 @@ def _is_outage_cause(error: BaseException) -> bool:
     return type(error).__name__ in _OUTAGE_NAMES
 
 
+# A table or column this code uses is not there: the schema is older than the code (SQLSTATE 42P01
+# undefined table, 42703 undefined column; SQLite says it in words).
+_SCHEMA_STATES = ("42P01", "42703")
+_SCHEMA_WORDS = ("no such table", "no such column", "has no column named")
+
+
+def is_schema_missing(error: BaseException) -> bool:
+    for cause in chain_of(error):
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(state, str) and state in _SCHEMA_STATES:
+            return True
+        if type(cause).__module__.split(".")[0] in ("sqlite3", "aiosqlite", "sqlalchemy") and any(
+                words in str(cause) for words in _SCHEMA_WORDS):
+            return True
+    return False
+
+
 def is_constraint_violation(error: BaseException) -> bool:
     """SQLSTATE class 23 (a unique key, a foreign key, NOT NULL…), from SQLAlchemy or asyncpg alike."""
     if isinstance(error, sa_exc.IntegrityError):

@@ -10,6 +10,9 @@ an unreachable database as `StorageUnavailable` and a violated constraint (a uni
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn, Protocol
 
@@ -17,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from domain.errors import StorageUnavailable
-from infrastructure.db.errors import constraint_of, is_constraint_violation, is_outage
+from infrastructure.db.errors import constraint_of, is_constraint_violation, is_outage, is_schema_missing
 
+log = logging.getLogger("gatehouse.db")
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
 
@@ -47,9 +51,28 @@ def raise_as_storage_error(exc: Exception) -> NoReturn:
     if is_constraint_violation(exc):
         # Named, without the statement's parameters (which may hold a password hash), hence `from None`.
         raise ConstraintViolation(constraint_of(exc)) from None
+    if is_schema_missing(exc):
+        _schema_log.report()
+        raise StorageUnavailable("The service is not ready: its database has not been migrated") from None
     if is_outage(exc):
         raise unavailable() from exc
     raise exc
+
+
+class _SchemaLog:
+    """Says at most every 30 s (not once per request of a flood) that the schema is behind the code."""
+
+    def __init__(self) -> None:
+        self._last = -math.inf
+
+    def report(self) -> None:
+        if time.monotonic() - self._last >= 30:
+            self._last = time.monotonic()
+            log.error("a statement needs a table or column the database does not have: the database schema "
+                      "is older than this Gatehouse; run `gatehouse migrate`")
+
+
+_schema_log = _SchemaLog()
 
 
 class ConnectionRunner(StatementRunner):

@@ -30,6 +30,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The Alembic revision these tables are (migrations/versions: the newest). The readiness check compares the
+# database's against it; tests/integration/test_migrations.py holds it to Alembic's head.
+SCHEMA_REVISION = "0006"
+
 metadata = MetaData(naming_convention=NAMING)
 
 

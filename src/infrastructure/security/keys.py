@@ -82,6 +82,7 @@ def _symmetric_keyring(settings: Settings) -> KeyRing:
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value().encode()
     else:
+        _check_development_key_allowed(settings)
         secret = _dev_file(settings.data_dir / "dev-hs256-secret",
                            lambda: secrets.token_urlsafe(48).encode()).strip()
     secrets_all = [secret, *(s.get_secret_value().encode() for s in settings.jwt_previous_secrets)]
@@ -105,11 +106,22 @@ def _load_private_key(settings: Settings) -> PrivateKey:
         if not isinstance(key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
             raise KeyConfigurationError("GATEHOUSE_JWT_PRIVATE_KEY must be an Ed25519, P-256 or RSA key")
         return key
+    _check_development_key_allowed(settings)
     path = settings.data_dir / f"dev-signing-key-{settings.jwt_algorithm.lower()}.pem"
     pem = _dev_file(path, lambda: _generate_pem(settings.jwt_algorithm))
     loaded = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(loaded, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey))  # noqa: S101
     return loaded
+
+
+def _check_development_key_allowed(settings: Settings) -> None:
+    """A development key lives in one machine's data directory: on a shared database several replicas would
+    each sign with their own, and each refuse the others' tokens."""
+    if not settings.is_sqlite and not settings.dev_signing_key:
+        wanted = "GATEHOUSE_JWT_SECRET" if settings.jwt_algorithm == "HS256" else "GATEHOUSE_JWT_PRIVATE_KEY"
+        raise KeyConfigurationError(
+            f"no signing key is configured, and a development key is refused on Postgres (each replica would "
+            f"make its own): set {wanted}, or GATEHOUSE_DEV_SIGNING_KEY=true on a development machine")
 
 
 def _load_public_key(value: str) -> PublicKey:
