@@ -259,6 +259,14 @@ class InMemorySessions(SessionRepository):
                 if s.user_id == user_id and s.is_active(now, self._policy)]
         return sorted(live, key=lambda s: (-s.last_used_at.timestamp(), s.id))
 
+    async def revoke_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime,
+                            reason: RevocationReason) -> list[UUID]:
+        live = [s for s in self._s.sessions.values() if s.user_id == user_id and s.is_active(now, self._policy)]
+        live.sort(key=lambda s: (s.last_used_at, s.id), reverse=True)  # as the SQL orders them
+        for session in live[keep:]:
+            session.revoked_at, session.revoked_reason = now, reason.value
+        return [s.id for s in live[keep:]]
+
 
 class InMemoryItems(ItemRepository):
     def __init__(self, store: InMemoryStore) -> None:

@@ -157,8 +157,8 @@ class Container(containers.DeclarativeContainer):
     register_user = providers.Singleton(RegisterUser, uow=unit_of_work, hasher=hasher, common=common_passwords,
                                         clock=clock, ids=ids)
     log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=login_limiter, minter=minter,
-                                 token_factory=token_factory, clock=clock, ids=ids, policy=session_policy,
-                                 delivery=delivery_policy)
+                                 token_factory=token_factory, activity=session_activity, clock=clock, ids=ids,
+                                 policy=session_policy, delivery=delivery_policy)
     rotate_refresh_token = providers.Singleton(
         RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
         activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy)

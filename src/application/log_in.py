@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.dto import LoginCommand
 from application.passwords import limited_attempt
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import CredentialsChanged, InvalidCredentials, InvalidEmail
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
-from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory
+from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
 from domain.rate_limits import rate_limit_address
-from domain.session import Session, SessionPolicy
+from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
 
@@ -17,9 +19,10 @@ class LogIn:
     """Password grant: verify credentials (rate limited per email and client IP), start a session."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
-                 minter: AccessTokenMinter, token_factory: RefreshTokenFactory, clock: Clock,
-                 ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
+                 minter: AccessTokenMinter, token_factory: RefreshTokenFactory, activity: SessionActivity,
+                 clock: Clock, ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
         self._uow = uow
+        self._activity = activity
         self._hasher = hasher
         self._limiter = limiter
         self._minter = minter
@@ -91,4 +94,13 @@ class LogIn:
                 await uow.commit()
         except CredentialsChanged:
             raise InvalidCredentials("Email or password is wrong") from None
+        await self._end_sessions_beyond_the_limit(user, now)
         return self._minter.mint(session, refresh_token, now)
+
+    async def _end_sessions_beyond_the_limit(self, user: User, now: datetime) -> None:
+        """At most `max_live_sessions` per user: the least recently used beyond end (after the commit, on
+        its own: the new session is the most recently used, so it stays)."""
+        async with self._uow(autocommit=True) as uow:
+            ended = await uow.sessions.revoke_beyond(user.id, self._policy.max_live_sessions, now,
+                                                     self._policy.idle_cutoff(now), RevocationReason.SESSION_LIMIT)
+        self._activity.forget(ended)

@@ -19,10 +19,15 @@ class SessionPolicy:
     idle_timeout: timedelta = timedelta(days=7)
     refresh_grace: timedelta = timedelta(0)
     access_token_ttl: timedelta = timedelta(minutes=15)
+    # Live sessions a user may have: a login beyond this ends the least recently used ones, so logins
+    # (each a session) cannot pile up without bound for one account.
+    max_live_sessions: int = 100
 
     def __post_init__(self) -> None:
         if self.absolute_lifetime <= timedelta(0) or self.idle_timeout <= timedelta(0):
             raise ValueError("session lifetimes must be positive")
+        if self.max_live_sessions < 1:
+            raise ValueError("a user must be allowed at least one session")
         if self.access_token_ttl <= timedelta(0) or self.refresh_grace < timedelta(0):
             raise ValueError("token lifetimes must be positive and the grace window not negative")
 
@@ -52,6 +57,7 @@ class RevocationReason(enum.StrEnum):
     ENDED_BY_USER = "ended_by_user"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
+    SESSION_LIMIT = "session_limit"  # the least recently used, ended by a login beyond max_live_sessions
 
 
 @dataclass(slots=True, kw_only=True)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     session_absolute_lifetime_seconds: int = Field(default=30 * 86_400, ge=60)
     session_idle_timeout_seconds: int = Field(default=7 * 86_400, ge=60)
     refresh_grace_seconds: int = Field(default=0, ge=0, le=300)
+    max_sessions_per_user: int = Field(
+        default=100, ge=1, le=100_000, description="live sessions per user; a login beyond ends the least recently used")
     refresh_token_secret: SecretStr | None = Field(default=None,
                                                    description="Key deriving grace-window successors")
     session_cache_seconds: float = Field(default=1.0, ge=0, le=1.0,
@@ -155,6 +157,7 @@ class Settings(BaseSettings):
             idle_timeout=timedelta(seconds=self.session_idle_timeout_seconds),
             refresh_grace=timedelta(seconds=self.refresh_grace_seconds),
             access_token_ttl=timedelta(seconds=self.access_token_ttl_seconds),
+            max_live_sessions=self.max_sessions_per_user,
         )
 
     @property

@@ -410,3 +410,15 @@ async def test_logging_in_again_after_ending_every_session_works(client: httpx.A
     assert (await client.post("/auth/logout-all", headers=alice.auth)).status_code == 204
     tokens = await login(client, email, PASSWORD)
     assert (await client.get("/users/me", headers=bearer(tokens["access_token"]))).status_code == 200
+
+
+async def test_a_login_beyond_the_session_limit_ends_the_least_recently_used_session(
+        app_factory: AppFactory) -> None:
+    app, _ = await app_factory(max_sessions_per_user=2)
+    async with client_for(app) as client:
+        alice = await account(client)  # its first session
+        second, third = await login(client, alice.email), await login(client, alice.email)
+        assert_problem(await refresh(client, alice.tokens["refresh_token"]), 401, "invalid_refresh_token")
+        assert_invalid_token(await client.get("/users/me", headers=alice.auth))
+        listed = (await client.get("/auth/sessions", headers=bearer(third["access_token"]))).json()
+        assert {s["id"] for s in listed} == {claims_of(t["access_token"])["sid"] for t in (second, third)}

@@ -493,3 +493,20 @@ def test_the_tables_use_only_column_types_the_asyncpg_path_needs_no_result_proce
     odd = [f"{table.name}.{column.name}: {type(column.type).__name__}"
            for table in metadata.tables.values() for column in table.columns if not isinstance(column.type, allowed)]
     assert odd == []
+
+
+async def test_sessions_beyond_the_newest_few_are_ended_and_named(db: Db) -> None:
+    user, other = await _stored_user(db), await _stored_user(db)
+    sessions = [await _stored_session(db, user, f"rt-{uuid.uuid4()}", at=T + timedelta(minutes=n)) for n in range(5)]
+    others = await _stored_session(db, other, f"rt-{uuid.uuid4()}")
+    now = T + timedelta(hours=1)
+    async with db() as uow:
+        ended = await uow.sessions.revoke_beyond(user.id, 2, now, POLICY.idle_cutoff(now),
+                                                 RevocationReason.SESSION_LIMIT)
+        assert set(ended) == {s.id for s in sessions[:3]}
+        live = await uow.sessions.list_active(user.id, now, POLICY.idle_cutoff(now))
+        assert [s.id for s in live] == [sessions[4].id, sessions[3].id]
+        assert (await uow.sessions.get(sessions[0].id)).revoked_reason == "session_limit"  # type: ignore[union-attr]
+        assert await uow.sessions.revoke_beyond(user.id, 2, now, POLICY.idle_cutoff(now),
+                                                RevocationReason.SESSION_LIMIT) == []
+        assert (await uow.sessions.get(others.id)).revoked_at is None  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ import pytest
 
 from domain.errors import InvalidCredentials, RateLimited
 from domain.notifications import NotificationKind, NotificationStatus
+from domain.session import SessionPolicy
 from domain.user import MAX_PASSWORD_LENGTH, PasswordHash
 from tests.fakes import T0
 from tests.unit.conftest import AUDIENCE, IP, ISSUER, PASSWORD, USER_AGENT, Gatehouse
@@ -283,3 +284,21 @@ async def test_a_pending_rehash_does_not_bring_the_old_password_back_after_a_cha
     assert user.password_hash == PasswordHash("fake$v1$a brand new password")
     with pytest.raises(InvalidCredentials):
         await registered.sign_in()  # the old password stays refused
+
+
+async def test_a_login_beyond_the_session_limit_ends_the_least_recently_used_sessions() -> None:
+    gatehouse = Gatehouse(policy=SessionPolicy(max_live_sessions=3))
+    await gatehouse.sign_up("alice@example.com")
+    await gatehouse.sign_up("bob@example.com")
+    bobs = await gatehouse.sign_in("bob@example.com")
+    logins = []
+    for _ in range(5):
+        logins.append(await gatehouse.sign_in())
+        gatehouse.clock.advance(minutes=1)
+
+    live = [t for t in logins if gatehouse.session(t.session_id).revoked_at is None]
+    assert live == logins[2:]  # the newest three
+    for ended in logins[:2]:
+        assert gatehouse.session(ended.session_id).revoked_reason == "session_limit"
+        assert ended.session_id in gatehouse.activity.forgotten
+    assert gatehouse.session(bobs.session_id).revoked_at is None  # another user's are not counted

@@ -128,6 +128,12 @@ class SqlSessionRepository(SessionRepository):
                                                               "idle_cutoff": idle_cutoff})
         return [mappers.session_from_row(row) for row in rows]
 
+    async def revoke_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime,
+                            reason: RevocationReason) -> list[UUID]:
+        rows = await self._db.all(sql.REVOKE_SESSIONS_BEYOND, {"user": user_id, "keep": keep, "now": now,
+                                                               "idle_cutoff": idle_cutoff, "reason": reason.value})
+        return [row["id"] for row in rows]
+
 
 class SqlItemRepository(ItemRepository):
     def __init__(self, db: StatementRunner) -> None:
