@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     session_absolute_lifetime_seconds: int = Field(default=30 * 86_400, ge=60)
     session_idle_timeout_seconds: int = Field(default=7 * 86_400, ge=60)
     refresh_grace_seconds: int = Field(default=0, ge=0, le=300)
-    max_sessions_per_user: int = Field(
-        default=100, ge=1, le=100_000, description="live sessions per user; a login beyond ends the least recently used")
+    max_sessions_per_user: int = Field(default=100, ge=1, le=100_000,
+                                       description="live sessions per user; a login beyond ends the oldest")
     refresh_token_secret: SecretStr | None = Field(default=None,
                                                    description="Key deriving grace-window successors")
     session_cache_seconds: float = Field(default=1.0, ge=0, le=1.0,
