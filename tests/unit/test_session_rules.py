@@ -204,8 +204,14 @@ def test_the_current_token_of_a_session_past_its_absolute_lifetime_is_judged_ina
 @pytest.mark.parametrize("field", ["absolute_lifetime", "idle_timeout", "access_token_ttl"])
 @pytest.mark.parametrize("value", [timedelta(0), timedelta(seconds=-1)])
 def test_a_policy_refuses_lifetimes_that_are_not_positive(field: str, value: timedelta) -> None:
+    lifetimes: dict[str, timedelta] = {field: value}
     with pytest.raises(ValueError, match="positive"):
-        SessionPolicy(**{field: value})
+        SessionPolicy(**lifetimes)  # type: ignore[arg-type]  # every key named is a timedelta field
+
+
+def test_a_policy_allows_at_least_one_session() -> None:
+    with pytest.raises(ValueError, match="at least one session"):
+        SessionPolicy(max_live_sessions=0)
 
 
 def test_a_policy_refuses_a_negative_grace_window() -> None:
