@@ -37,15 +37,34 @@ class LiveServer:
         self.process.wait(timeout=10)
 
 
-def wait_healthy(base_url: str, attempts: int = 200) -> None:
-    for _ in range(attempts):
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"no healthy server at {base_url}")
+STARTUP_SECONDS = 120.0  # a bound against a hung start, not a speed limit: a busy CI host may take long
+
+
+def wait_healthy(server: LiveServer, log_path: Path, seconds: float = STARTUP_SECONDS) -> None:
+    """Poll /health until it answers 200. Fails at once if the server process has exited (a failed start
+    or a port taken since free_port), else only after `seconds`; either way with the server's stderr."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(timeout=1) as client:  # one client: each attempt costs a connect, not an SSL context
+        while True:
+            if server.process.poll() is not None:
+                raise RuntimeError(f"server at {server.base_url} exited with {server.process.returncode} "
+                                   f"before it was healthy:\n{_tail(log_path)}")
+            try:
+                if client.get(f"{server.base_url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no healthy server at {server.base_url} after {seconds:.0f} s:\n"
+                                   f"{_tail(log_path)}")
+            time.sleep(0.05)
+
+
+def _tail(path: Path, size: int = 4000) -> str:
+    try:
+        return path.read_bytes()[-size:].decode(errors="replace")
+    except OSError:
+        return "(no server log)"
 
 
 @contextlib.contextmanager
@@ -60,14 +79,15 @@ def live_server(workdir: Path, port: int | None = None, workers: int = 1, enviro
             "GATEHOUSE_JWT_PRIVATE_KEY", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_DEV_SIGNING_KEY"} & set(env):
         process_env["GATEHOUSE_JWT_PRIVATE_KEY"] = TEST_SIGNING_KEY_PEM  # a development key is refused there
     gatehouse = Path(sys.executable).parent / "gatehouse"
-    log = (workdir / "server.log").open("ab")  # the server's stderr: read it when a test fails
+    log_path = workdir / "server.log"
+    log = log_path.open("ab")  # the server's stderr: read it when a test fails
     process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--workers", str(workers),
                                 "--no-access-log", *serve_args], cwd=workdir,
                                env=process_env, stdout=subprocess.DEVNULL, stderr=log)
     log.close()  # the child has its own descriptor
     server = LiveServer(f"http://127.0.0.1:{port}", process)
     try:
-        wait_healthy(server.base_url)
+        wait_healthy(server, log_path)
         yield server
     finally:
         if process.poll() is None:

@@ -35,7 +35,8 @@ class Inbox:
 def smtp_server() -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    # aiosmtpd's default 5 s start-up limit is a hang guard, and a busy host can need more
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=60)
     controller.start()
     yield port, inbox
     controller.stop()

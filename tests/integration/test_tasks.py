@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_server import free_port, wait_healthy
+from tests.live_server import LiveServer, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,10 +22,12 @@ def test_stopping_tasks_run_by_its_pid_stops_the_server(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
     env["GATEHOUSE_DATA_DIR"] = str(tmp_path / "data")
-    process = subprocess.Popen([sys.executable, str(ROOT / "tasks.py"), "run", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = tmp_path / "server.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "tasks.py"), "run", "--port", str(port)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=log)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", attempts=600)
+        wait_healthy(LiveServer(f"http://127.0.0.1:{port}", process), log_path)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) is not None
     finally:
