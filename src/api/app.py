@@ -18,7 +18,7 @@ from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
 from api.routers import accounts, items, notifications, oauth, system, tokens
-from infrastructure.db.probe import DatabaseState, not_migrated_hint
+from infrastructure.db.probe import DatabaseState
 from infrastructure.settings import Settings
 
 log = logging.getLogger("gatehouse")
@@ -41,9 +41,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
             await upgrade(engine)
         container.keyring()  # fail fast on bad key configuration
-        probe = container.database_probe()
-        if await probe.state() is DatabaseState.NOT_MIGRATED:  # serve on (ready once migrated), but say so
-            log.error("not ready: %s", not_migrated_hint(probe.revision))
+        found = await container.database_probe().check()
+        if found.state is DatabaseState.NOT_MIGRATED:  # serve on (ready once migrated), but say so
+            log.error("not ready: %s", found.hint)
         sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
         # Everything built so far lives as long as the process: move it out of the garbage collector's
         # reach, so full collections under load scan only request garbage (they took ~150 ms each,

@@ -93,20 +93,19 @@ def _prepare(settings: Settings) -> None:
 def _say_if_not_migrated(settings: Settings) -> None:
     """Serve anyway (readiness says 503 until the database is migrated), but say why at once."""
     from infrastructure.db.engine import create_engine
-    from infrastructure.db.probe import DatabaseProbe, DatabaseState, not_migrated_hint
+    from infrastructure.db.probe import DatabaseCheck, DatabaseProbe, DatabaseState
 
-    async def check() -> tuple[DatabaseState, str | None]:
+    async def check() -> DatabaseCheck:
         engine = create_engine(settings)
         try:
-            probe = DatabaseProbe(engine, timeout_seconds=5.0)
-            return await probe.state(), probe.revision
+            return await DatabaseProbe(engine, timeout_seconds=5.0).check()
         finally:
             await engine.dispose()
 
-    state, revision = asyncio.run(check())
-    if state is DatabaseState.NOT_MIGRATED:
-        typer.echo(f"gatehouse: not ready: {not_migrated_hint(revision)}", err=True)
-    elif state is DatabaseState.UNAVAILABLE:
+    found = asyncio.run(check())
+    if found.state is DatabaseState.NOT_MIGRATED:
+        typer.echo(f"gatehouse: not ready: {found.hint}", err=True)
+    elif found.state is DatabaseState.UNAVAILABLE:
         typer.echo("gatehouse: the database does not answer yet; serving, not ready until it does", err=True)
 
 

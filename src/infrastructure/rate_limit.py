@@ -55,14 +55,14 @@ class RedisRateLimits:
     def limiter(self, limit: Limit) -> RedisRateLimiter:
         return RedisRateLimiter(self._strategy, limit)
 
-    async def ping(self, timeout_seconds: float) -> bool:
-        """Whether Redis answers, within the time given (readiness)."""
+    async def health(self) -> str | None:
+        """For readiness: "ok" when Redis answers within 2 s, else "unavailable"."""
         client = Redis(connection_pool=self._pool)
         try:
-            async with asyncio.timeout(timeout_seconds):
-                return bool(await client.ping())
+            async with asyncio.timeout(2.0):
+                return "ok" if await client.ping() else "unavailable"
         except Exception:
-            return False
+            return "unavailable"
 
     async def purge(self) -> None:
         """Nothing to do: Redis expires each key with its window."""
@@ -103,6 +103,10 @@ class SqlRateLimits:
 
     def limiter(self, limit: Limit) -> SqlRateLimiter:
         return SqlRateLimiter(self._units, self._clock, limit)
+
+    async def health(self) -> str | None:
+        """Nothing of its own to report: the counts are in the database, which readiness checks anyway."""
+        return None
 
     async def purge(self) -> None:
         """Drop the counters whose window is over (the sweep calls this): the table stays as small as the

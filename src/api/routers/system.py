@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from api.deps import DatabaseProbeDep, GatehouseRoute, KeyRingDep, RateLimitsDep, SettingsDep
 from api.problems import problem_body
 from api.responses import problem
-from infrastructure.db.probe import DatabaseState, not_migrated_hint
-from infrastructure.rate_limit import RedisRateLimits, SqlRateLimits
+from infrastructure.db.probe import DatabaseState
 
 router = APIRouter(tags=["system"], route_class=GatehouseRoute)
 
@@ -28,25 +27,19 @@ async def health() -> dict[str, str]:
 async def ready(probe: DatabaseProbeDep, limits: RateLimitsDep) -> JSONResponse:
     """Ready when the database answers at the schema this version needs and, when GATEHOUSE_REDIS_URL is
     set, Redis answers too; else 503 saying which is not."""
-    database, redis = await asyncio.gather(probe.state(), _redis_state(limits))
-    parts = {"database": database.value} | ({"redis": redis} if redis is not None else {})
-    if database is DatabaseState.OK and redis in (None, "ok"):
+    database, redis = await asyncio.gather(probe.check(), limits.health())
+    parts = {"database": database.state.value} | ({"redis": redis} if redis is not None else {})
+    if database.state is DatabaseState.OK and redis in (None, "ok"):
         return JSONResponse({"status": "ok", **parts})
-    if database is DatabaseState.NOT_MIGRATED:
-        detail = f"Not ready: {not_migrated_hint(probe.revision)}"
-    elif database is DatabaseState.UNAVAILABLE:
+    if database.state is DatabaseState.NOT_MIGRATED:
+        detail = f"Not ready: {database.hint}"
+    elif database.state is DatabaseState.UNAVAILABLE:
         detail = "The database is unreachable"
     else:
         detail = "Redis (the rate-limit store) is unreachable"
     body = problem_body(503, "not_ready", detail, "Service not ready", **parts)
     return JSONResponse(body, status_code=503, media_type="application/problem+json",
                         headers={"Retry-After": "1"})
-
-
-async def _redis_state(limits: RedisRateLimits | SqlRateLimits) -> str | None:
-    if not isinstance(limits, RedisRateLimits):
-        return None
-    return "ok" if await limits.ping(timeout_seconds=2.0) else "unavailable"
 
 
 @router.get("/.well-known/jwks.json", summary="Public signing keys (JWKS)")
