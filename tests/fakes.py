@@ -11,25 +11,31 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from application.unit_of_work import DeliveryQueue, UnitOfWork
+from application.unit_of_work import AfterResponse, DeliveryQueue, Job, UnitOfWork
+from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
-from domain.notifications import Handoff, Notification, NotificationStatus
+from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
 from domain.ports import (
     AccessTokenSigner,
+    AccountTokenRepository,
     Clock,
     CommonPasswords,
     IdGenerator,
     ItemRepository,
+    LinkSealer,
     NotificationRepository,
     Notifier,
     PasswordHasher,
     RateLimiter,
     RefreshTokenFactory,
+    SecretTokens,
+    SecurityEventRepository,
     SessionActivity,
     SessionRepository,
     UserRepository,
 )
+from domain.security_events import EventCursor, SecurityEvent
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -144,15 +150,38 @@ class FakeRateLimiter(RateLimiter):
 
 
 class FakeNotifier(Notifier):
-    def __init__(self, fail_times: int = 0) -> None:
+    def __init__(self, fail_times: int = 0, mails_people: bool = True) -> None:
         self.sent: list[tuple[Notification, Email]] = []
+        self.links: list[str | None] = []
         self.fail_times = fail_times
+        self.mails_people = mails_people
 
-    async def deliver(self, notification: Notification, recipient: Email) -> None:
+    async def deliver(self, notification: Notification, recipient: Email, link: str | None = None) -> None:
         if self.fail_times > 0:
             self.fail_times -= 1
             raise ConnectionError("mail server said no")
         self.sent.append((notification, recipient))
+        self.links.append(link)
+
+
+class ReversibleSealer(LinkSealer):
+    """Seals by prefixing (tests read what was sealed); opens only what it sealed."""
+
+    def seal(self, link: str) -> str:
+        return f"sealed:{link[::-1]}"
+
+    def open(self, sealed: str) -> str:
+        if not sealed.startswith("sealed:"):
+            raise ValueError("not sealed here")
+        return sealed.removeprefix("sealed:")[::-1]
+
+
+class CountingSecrets(SecretTokens):
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_token(self) -> str:
+        return f"secret-{next(self._n)}"
 
 
 class InMemoryStore:
@@ -163,6 +192,8 @@ class InMemoryStore:
         self.items: dict[UUID, Item] = {}
         self.notifications: dict[UUID, Notification] = {}
         self.leases: dict[UUID, datetime | None] = {}
+        self.account_tokens: dict[str, tuple[AccountToken, datetime | None]] = {}  # digest → (token, spent_at)
+        self.events: list[SecurityEvent] = []
 
 
 class InMemoryUsers(UserRepository):
@@ -204,6 +235,71 @@ class InMemoryUsers(UserRepository):
         stored = self._s.users.get(user_id)
         if stored is None or stored.credential_version != version:
             raise CredentialsChanged()
+
+    async def mark_verified(self, user_id: UUID, email: Email) -> bool:
+        stored = self._s.users.get(user_id)
+        if stored is None or stored.email != email:
+            return False
+        stored.email_verified = True
+        return True
+
+    async def change_email(self, user: User) -> None:
+        if any(u.email == user.email and u.id != user.id for u in self._s.users.values()):
+            raise EmailTaken()
+        stored = self._s.users[user.id]
+        stored.email, stored.email_verified, stored.updated_at = user.email, user.email_verified, user.updated_at
+
+    async def delete(self, user_id: UUID) -> bool:
+        if self._s.users.pop(user_id, None) is None:
+            return False
+        for sid in [k for k, v in self._s.sessions.items() if v.user_id == user_id]:
+            del self._s.sessions[sid]
+        for nid in [k for k, v in self._s.notifications.items() if v.user_id == user_id]:
+            del self._s.notifications[nid]
+        for key in [k for k, i in self._s.items.items() if i.owner_id == user_id]:
+            del self._s.items[key]
+        for digest in [k for k, (t, _) in self._s.account_tokens.items() if t.user_id == user_id]:
+            del self._s.account_tokens[digest]
+        return True
+
+
+class InMemoryAccountTokens(AccountTokenRepository):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def replace(self, token: AccountToken) -> None:
+        await self.void(token.user_id, token.kind, token.created_at)
+        self._s.account_tokens[token.digest.value] = (token, None)
+
+    async def find_usable(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        token, spent_at = self._s.account_tokens.get(digest.value, (None, None))
+        usable = token is not None and token.kind is kind and spent_at is None and token.expires_at > now
+        return token if usable else None
+
+    async def spend(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        token = await self.find_usable(digest, kind, now)
+        if token is not None:
+            self._s.account_tokens[digest.value] = (token, now)
+        return token
+
+    async def void(self, user_id: UUID, kind: AccountTokenKind, now: datetime) -> None:
+        for digest, (token, spent_at) in list(self._s.account_tokens.items()):
+            if token.user_id == user_id and token.kind is kind and spent_at is None:
+                self._s.account_tokens[digest] = (token, now)
+
+
+class InMemorySecurityEvents(SecurityEventRepository):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def add(self, event: SecurityEvent) -> None:
+        self._s.events.append(event)
+
+    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+        mine = sorted((e for e in self._s.events if e.user_id == user_id), key=lambda e: (e.at, e.id), reverse=True)
+        if after is not None:
+            mine = [e for e in mine if (e.at, e.id) < (after.at, after.id)]
+        return mine[:limit]
 
 
 class InMemorySessions(SessionRepository):
@@ -300,10 +396,10 @@ class InMemoryNotifications(NotificationRepository):
         self._s = store
         self._recorded = recorded
 
-    async def add(self, notification: Notification, recipient: Email | None = None) -> None:
+    async def add(self, notification: Notification, account: User | None = None) -> None:
         self._s.notifications[notification.id] = copy.deepcopy(notification)
         self._s.leases[notification.id] = notification.claimed_until
-        self._recorded.append(Handoff(notification, recipient))
+        self._recorded.append(Handoff.of(notification, account))
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]:
         return sorted((copy.deepcopy(n) for n in self._s.notifications.values() if n.user_id == user_id),
@@ -322,7 +418,7 @@ class InMemoryNotifications(NotificationRepository):
         return copy.deepcopy(n)
 
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
-                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+                                 held_until: datetime | None = None) -> tuple[Notification, Recipient | None] | None:
         n = self._s.notifications.get(notification_id)
         if (n is not None and held_until is not None and n.status is NotificationStatus.QUEUED
                 and self._s.leases.get(n.id) == held_until):
@@ -339,7 +435,12 @@ class InMemoryNotifications(NotificationRepository):
 
     async def mark_delivered(self, notification_id: UUID, now: datetime) -> None:
         n = self._s.notifications[notification_id]
-        n.status, n.delivered_at, n.last_error = NotificationStatus.DELIVERED, now, None
+        n.status, n.delivered_at, n.last_error, n.sealed_link = NotificationStatus.DELIVERED, now, None, None
+        self._s.leases[n.id] = None
+
+    async def mark_withheld(self, notification_id: UUID) -> None:
+        n = self._s.notifications[notification_id]
+        n.status, n.sealed_link = NotificationStatus.WITHHELD, None
         self._s.leases[n.id] = None
 
     async def mark_attempt_failed(self, notification_id: UUID, error: str, final: bool,
@@ -347,12 +448,16 @@ class InMemoryNotifications(NotificationRepository):
         n = self._s.notifications[notification_id]
         n.last_error = error
         n.status = NotificationStatus.FAILED if final else NotificationStatus.QUEUED
+        if final:
+            n.sealed_link = None
         self._s.leases[n.id] = None if final else retry_at
 
-    async def recipient(self, notification_id: UUID) -> Email | None:
+    async def recipient(self, notification_id: UUID) -> Recipient | None:
         n = self._s.notifications.get(notification_id)
+        if n is not None and n.recipient is not None:
+            return Recipient(n.recipient, n.recipient_verified)
         user = self._s.users.get(n.user_id) if n else None
-        return user.email if user else None
+        return Recipient(user.email, user.email_verified) if user else None
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -372,6 +477,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.sessions = InMemorySessions(store, policy)
         self.items = InMemoryItems(store)
         self.notifications = InMemoryNotifications(store, self._recorded)
+        self.account_tokens = InMemoryAccountTokens(store)
+        self.security_events = InMemorySecurityEvents(store)
         self.commits = 0
 
     async def __aenter__(self) -> Self:
@@ -392,14 +499,26 @@ class InMemoryUnitOfWork(UnitOfWork):
             self._recorded.clear()
 
 
-class RecordingDeliveryQueue(DeliveryQueue):
-    """What the units of work handed to delivery, in order (the api delivers it after the response)."""
+class RecordingDeliveryQueue(DeliveryQueue, AfterResponse):
+    """What the units of work handed to delivery, in order (the api delivers it after the response), and the
+    jobs deferred until after the response (`run_deferred` runs them, as the api does once it has answered)."""
 
     def __init__(self) -> None:
         self.handoffs: list[Handoff] = []
+        self.jobs: list[Job] = []
 
     def put(self, handoffs: Sequence[Handoff]) -> None:
         self.handoffs.extend(handoffs)
+
+    def defer(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    async def run_deferred(self) -> int:
+        ran = 0
+        while self.jobs:
+            await self.jobs.pop(0)()
+            ran += 1
+        return ran
 
 
 class FakeSessionActivity(SessionActivity):

@@ -12,9 +12,13 @@ from typing import TypeVar
 from dependency_injector import containers, providers
 
 from api.delivery import RequestDeliveries
+from application.account_links import AccountLinks, LinkTargets
 from application.authenticate import Authenticate
+from application.change_email import ChangeEmail
 from application.change_password import ChangePassword
+from application.confirm_email import ConfirmEmail
 from application.create_item import CreateItem
+from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.deliver_notifications import DeliverNotifications
 from application.end_session import EndSession
@@ -22,16 +26,22 @@ from application.get_item import GetItem
 from application.get_profile import GetProfile
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
+from application.list_security_events import ListSecurityEvents
 from application.list_sessions import ListSessions
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
 from application.register_user import RegisterUser
+from application.request_password_reset import RequestPasswordReset
+from application.resend_verification import ResendVerification
+from application.reset_password import ResetPassword
 from application.rotate_refresh_token import RotateRefreshToken
+from application.security_log import SecurityLog
 from application.send_message import SendMessage
 from application.token_minting import AccessTokenMinter, IssuerAndAudience
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
+from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
 from domain.ports import RateLimiter
 from domain.session import SessionPolicy
@@ -48,6 +58,7 @@ from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyRing, load_keyring
+from infrastructure.security.link_sealer import AesGcmLinkSealer
 from infrastructure.security.refresh_tokens import SecureRefreshTokenFactory
 from infrastructure.session_activity import CachedSessionActivity
 from infrastructure.settings import Settings
@@ -100,7 +111,20 @@ def _smtp_config(settings: Settings) -> SmtpConfig:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
                       tls=settings.smtp_tls, username=settings.smtp_username, password=password,
-                      timeout=settings.smtp_timeout_seconds)
+                      timeout=settings.smtp_timeout_seconds, product_name=settings.product_name)
+
+
+def _link_sealer(keyring: KeyRing) -> AesGcmLinkSealer:
+    return AesGcmLinkSealer(keyring.derive("mail-links"))
+
+
+def _link_targets(settings: Settings) -> LinkTargets:
+    reset, verification = settings.link_bases
+    return LinkTargets(password_reset=reset, email_verification=verification)
+
+
+def _recovery_policy(settings: Settings) -> RecoveryPolicy:
+    return settings.recovery_policy
 
 
 class Container(containers.DeclarativeContainer):
@@ -145,35 +169,78 @@ class Container(containers.DeclarativeContainer):
     message_limiter = providers.Singleton(  # per user: POST /notifications
         _limiter, limits=rate_limits, name="messages", max_hits=settings.provided.messages_per_hour,
         window_seconds=3600)
+    lockout_notice_limiter = providers.Singleton(  # one login_rate_limited event per lock-out (login's key)
+        _limiter, limits=rate_limits, name="login-lockout", max_hits=1,
+        window_seconds=settings.provided.login_failure_window_seconds)
+    reset_request_limiter = providers.Singleton(  # per client address: POST /auth/password-reset
+        _limiter, limits=rate_limits, name="reset-requests", max_hits=settings.provided.password_reset_max_per_ip,
+        window_seconds=900)
+    reset_mail_limiter = providers.Singleton(  # per address: reset mails
+        _limiter, limits=rate_limits, name="reset-mails", max_hits=settings.provided.password_reset_mails_per_hour,
+        window_seconds=3600)
+    verification_mail_limiter = providers.Singleton(  # per address: verification mails
+        _limiter, limits=rate_limits, name="verification-mails",
+        max_hits=settings.provided.password_reset_mails_per_hour, window_seconds=3600)
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)
     notifier = providers.Selector(
         settings.provided.notifier,
-        log=providers.Singleton(LogFileNotifier, path=settings.provided.resolved_notification_log),
+        log=providers.Singleton(LogFileNotifier, path=settings.provided.resolved_notification_log,
+                                product_name=settings.provided.product_name),
         smtp=providers.Singleton(SmtpNotifier, config=providers.Callable(_smtp_config, settings=settings)),
     )
 
+    link_sealer = providers.Singleton(_link_sealer, keyring=keyring)
+    secret_tokens = providers.Singleton(SecureRefreshTokenFactory, successor_key=None)  # 256 CSPRNG bits each
+    link_targets = providers.Singleton(_link_targets, settings=settings)
+    recovery_policy = providers.Singleton(_recovery_policy, settings=settings)
+    security_log = providers.Singleton(SecurityLog, ids=ids)
+    account_links = providers.Singleton(AccountLinks, tokens=secret_tokens, sealer=link_sealer, targets=link_targets,
+                                        ids=ids, policy=recovery_policy, delivery=delivery_policy)
+
     # -- use cases: stateless, so each is built once -----------------------------------------------
     register_user = providers.Singleton(RegisterUser, uow=unit_of_work, hasher=hasher, common=common_passwords,
-                                        clock=clock, ids=ids)
+                                        clock=clock, ids=ids, links=account_links,
+                                        per_address=verification_mail_limiter)
     log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=login_limiter, minter=minter,
                                  token_factory=token_factory, activity=session_activity, clock=clock, ids=ids,
-                                 policy=session_policy, delivery=delivery_policy)
+                                 policy=session_policy, delivery=delivery_policy, log=security_log,
+                                 after=deliveries, lockouts=lockout_notice_limiter,
+                                 require_verified=settings.provided.require_verified_email)
     rotate_refresh_token = providers.Singleton(
         RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
-        activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy)
-    log_out = providers.Singleton(LogOut, uow=unit_of_work, signer=signer, activity=session_activity, clock=clock)
+        activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy,
+        log=security_log)
+    log_out = providers.Singleton(LogOut, uow=unit_of_work, signer=signer, activity=session_activity, clock=clock,
+                                  log=security_log)
     log_out_everywhere = providers.Singleton(LogOutEverywhere, uow=unit_of_work, activity=session_activity,
-                                             clock=clock)
+                                             clock=clock, log=security_log)
     list_sessions = providers.Singleton(ListSessions, uow=unit_of_work, clock=clock, policy=session_policy)
     end_session = providers.Singleton(EndSession, uow=unit_of_work, activity=session_activity, clock=clock,
-                                      policy=session_policy)
+                                      policy=session_policy, log=security_log)
+    request_password_reset = providers.Singleton(
+        RequestPasswordReset, uow=unit_of_work, links=account_links, log=security_log, after=deliveries,
+        per_client=reset_request_limiter, per_address=reset_mail_limiter, clock=clock)
+    reset_password = providers.Singleton(ResetPassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
+                                         activity=session_activity, log=security_log, clock=clock, ids=ids,
+                                         delivery=delivery_policy)
+    resend_verification = providers.Singleton(ResendVerification, uow=unit_of_work, links=account_links,
+                                              per_address=verification_mail_limiter, clock=clock)
+    confirm_email = providers.Singleton(ConfirmEmail, uow=unit_of_work, log=security_log, clock=clock, ids=ids,
+                                        delivery=delivery_policy)
+    change_email = providers.Singleton(ChangeEmail, uow=unit_of_work, hasher=hasher, limiter=password_check_limiter,
+                                       per_address=verification_mail_limiter, links=account_links, log=security_log,
+                                       clock=clock, ids=ids, delivery=delivery_policy)
+    delete_account = providers.Singleton(DeleteAccount, uow=unit_of_work, hasher=hasher,
+                                         limiter=password_check_limiter, activity=session_activity,
+                                         log=security_log, clock=clock)
+    list_security_events = providers.Singleton(ListSecurityEvents, uow=unit_of_work)
     authenticate = providers.Singleton(Authenticate, signer=signer, activity=session_activity, clock=clock)
     get_profile = providers.Singleton(GetProfile, uow=unit_of_work)
     update_profile = providers.Singleton(UpdateProfile, uow=unit_of_work, clock=clock)
     change_password = providers.Singleton(ChangePassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
                                           limiter=password_check_limiter, activity=session_activity, clock=clock,
-                                          ids=ids, delivery=delivery_policy)
+                                          ids=ids, delivery=delivery_policy, log=security_log)
     create_item = providers.Singleton(CreateItem, uow=unit_of_work, clock=clock, ids=ids)
     list_items = providers.Singleton(ListItems, uow=unit_of_work)
     get_item = providers.Singleton(GetItem, uow=unit_of_work)
@@ -183,4 +250,4 @@ class Container(containers.DeclarativeContainer):
                                        delivery=delivery_policy)
     list_notifications = providers.Singleton(ListNotifications, uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
-                                                clock=clock, policy=delivery_policy)
+                                                sealer=link_sealer, clock=clock, policy=delivery_policy)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from application.unit_of_work import DeliveryQueue
+from application.unit_of_work import AfterResponse, DeliveryQueue, Job
 from domain.notifications import Handoff
 
 if TYPE_CHECKING:
@@ -29,24 +29,56 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse.notifications")
 
 
-class RequestDeliveries(DeliveryQueue):
-    """Notifications committed while serving the current request (a context variable: per request)."""
+class Pending:
+    """What the current request leaves for after its response: jobs, and notifications to deliver."""
+
+    __slots__ = ("handoffs", "jobs")
 
     def __init__(self) -> None:
-        self._current: ContextVar[list[Handoff] | None] = ContextVar("gatehouse_deliveries", default=None)
+        self.handoffs: list[Handoff] = []
+        self.jobs: list[Job] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.handoffs or self.jobs)
+
+
+class RequestDeliveries(DeliveryQueue, AfterResponse):
+    """Notifications committed, and jobs deferred, while serving the current request (a context variable:
+    per request). Outside a request, a deferred job runs as a task of its own, and notifications are left
+    to the sweep."""
+
+    def __init__(self) -> None:
+        self._current: ContextVar[Pending | None] = ContextVar("gatehouse_deliveries", default=None)
+        self._detached: set[asyncio.Task[None]] = set()
 
     def put(self, handoffs: Sequence[Handoff]) -> None:
         pending = self._current.get()
         if pending is not None:
-            pending.extend(handoffs)
+            pending.handoffs.extend(handoffs)
 
-    def begin(self) -> tuple[list[Handoff], Token[list[Handoff] | None]]:
-        """Collect for the current context (a request): the list that fills up, and the token for `end`."""
-        pending: list[Handoff] = []
+    def defer(self, job: Job) -> None:
+        pending = self._current.get()
+        if pending is not None:
+            pending.jobs.append(job)
+            return
+        task = asyncio.get_running_loop().create_task(run_job(job))
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+
+    def begin(self) -> tuple[Pending, Token[Pending | None]]:
+        """Collect for the current context (a request): what fills up, and the token for `end`."""
+        pending = Pending()
         return pending, self._current.set(pending)
 
-    def end(self, token: Token[list[Handoff] | None]) -> None:
+    def end(self, token: Token[Pending | None]) -> None:
         self._current.reset(token)
+
+
+async def run_job(job: Job) -> None:
+    try:
+        await job()
+    except Exception:
+        log.exception("work deferred until after the response failed")
 
 
 class DeliverAfterResponse:
@@ -63,9 +95,13 @@ class DeliverAfterResponse:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._deliveries.end(token)
-            if pending:
-                await self._deliver(pending)
+            try:
+                while pending.jobs:  # still collecting: what the jobs commit is delivered below
+                    await run_job(pending.jobs.pop(0))
+            finally:
+                self._deliveries.end(token)
+            if pending.handoffs:
+                await self._deliver(pending.handoffs)
 
     async def _deliver(self, handoffs: list[Handoff]) -> None:
         try:

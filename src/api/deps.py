@@ -15,8 +15,11 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 
 from api.container import Container
+from application.change_email import ChangeEmail
 from application.change_password import ChangePassword
+from application.confirm_email import ConfirmEmail
 from application.create_item import CreateItem
+from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.dto import ClientInfo
 from application.end_session import EndSession
@@ -24,11 +27,15 @@ from application.get_item import GetItem
 from application.get_profile import GetProfile
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
+from application.list_security_events import ListSecurityEvents
 from application.list_sessions import ListSessions
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
 from application.register_user import RegisterUser
+from application.request_password_reset import RequestPasswordReset
+from application.resend_verification import ResendVerification
+from application.reset_password import ResetPassword
 from application.rotate_refresh_token import RotateRefreshToken
 from application.send_message import SendMessage
 from application.update_item import UpdateItem
@@ -169,6 +176,13 @@ ListItemsCase = Annotated[ListItems, UseCase("list_items")]
 GetItemCase = Annotated[GetItem, UseCase("get_item")]
 UpdateItemCase = Annotated[UpdateItem, UseCase("update_item")]
 DeleteItemCase = Annotated[DeleteItem, UseCase("delete_item")]
+RequestPasswordResetCase = Annotated[RequestPasswordReset, UseCase("request_password_reset")]
+ResetPasswordCase = Annotated[ResetPassword, UseCase("reset_password")]
+ResendVerificationCase = Annotated[ResendVerification, UseCase("resend_verification")]
+ConfirmEmailCase = Annotated[ConfirmEmail, UseCase("confirm_email")]
+ChangeEmailCase = Annotated[ChangeEmail, UseCase("change_email")]
+DeleteAccountCase = Annotated[DeleteAccount, UseCase("delete_account")]
+ListSecurityEventsCase = Annotated[ListSecurityEvents, UseCase("list_security_events")]
 SendMessageCase = Annotated[SendMessage, UseCase("send_message")]
 ListNotificationsCase = Annotated[ListNotifications, UseCase("list_notifications")]
 DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]

@@ -32,6 +32,10 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidToken: 401,
     e.NotFound: 404,
     e.StorageUnavailable: 503,
+    e.InvalidResetToken: 400,
+    e.InvalidVerificationToken: 400,
+    e.AlreadyVerified: 409,
+    e.EmailNotVerified: 403,
 }
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",

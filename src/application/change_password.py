@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from application.dto import ChangePasswordCommand
+from application.dto import ChangePasswordCommand, ClientInfo
 from application.passwords import check_password_policy, limited_attempt
+from application.security_log import SecurityLog
 from application.unit_of_work import UnitOfWorkFactory
+from domain.account_tokens import AccountTokenKind
 from domain.errors import InvalidToken, WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Notification, NotificationKind
 from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter, SessionActivity
+from domain.security_events import SecurityEventType
 from domain.session import RevocationReason
 from domain.tokens import Principal
 from domain.user import User
@@ -16,8 +19,9 @@ class ChangePassword:
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
                  limiter: RateLimiter, activity: SessionActivity, clock: Clock, ids: IdGenerator,
-                 delivery: DeliveryPolicy) -> None:
+                 delivery: DeliveryPolicy, log: SecurityLog) -> None:
         self._uow = uow
+        self._log = log
         self._hasher = hasher
         self._common = common
         self._limiter = limiter
@@ -26,7 +30,8 @@ class ChangePassword:
         self._ids = ids
         self._delivery = delivery
 
-    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
+    async def execute(self, principal: Principal, command: ChangePasswordCommand,
+                      client: ClientInfo | None = None) -> None:
         check_password_policy(command.new_password, self._common, field="new_password")
         async with self._uow(autocommit=True) as uow:
             user = await uow.users.get(principal.user_id)
@@ -50,7 +55,10 @@ class ChangePassword:
                 raise WrongCurrentPassword("The current password is wrong")
             ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_CHANGED,
                                                           keep=principal.session_id)
-            await uow.notifications.add(notification, user.email)
+            await uow.account_tokens.void(user.id, AccountTokenKind.PASSWORD_RESET, now)
+            await uow.notifications.add(notification, user)
+            await uow.security_events.add(self._log.event(user.id, SecurityEventType.PASSWORD_CHANGED, now, client,
+                                                          session_id=principal.session_id))
             await uow.commit()
         self._activity.forget(ended)
 

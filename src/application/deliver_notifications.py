@@ -7,9 +7,8 @@ from datetime import datetime
 from uuid import UUID
 
 from application.unit_of_work import UnitOfWorkFactory
-from domain.notifications import DeliveryPolicy, Handoff, Notification
-from domain.ports import Clock, Notifier
-from domain.user import Email
+from domain.notifications import DeliveryPolicy, Handoff, Notification, Recipient
+from domain.ports import Clock, LinkSealer, Notifier
 
 log = logging.getLogger("gatehouse.notifications")
 MAX_ERROR_LENGTH = 500
@@ -22,10 +21,11 @@ class DeliverNotifications:
     background task racing the recovery sweep) each notification is sent by one claimer only.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, notifier: Notifier, clock: Clock,
+    def __init__(self, uow: UnitOfWorkFactory, notifier: Notifier, sealer: LinkSealer, clock: Clock,
                  policy: DeliveryPolicy) -> None:
         self._uow = uow
         self._notifier = notifier
+        self._sealer = sealer
         self._clock = clock
         self._policy = policy
 
@@ -39,14 +39,15 @@ class DeliverNotifications:
             notification = handoff.notification
             fresh = notification.created_at + self._policy.handoff_window > self._clock.now()
             if notification.claimed_until is not None and fresh:
-                recipient = handoff.recipient or await self._recipient(notification.id)
+                recipient = (Recipient(handoff.recipient, handoff.verified) if handoff.recipient is not None
+                             else await self._recipient(notification.id))
                 await self._attempt_and_retry(notification, recipient)
             else:
                 claimed = await self._claim(notification.id, held_until=notification.claimed_until)
                 if claimed is not None:
                     await self._attempt_and_retry(*claimed)
 
-    async def _recipient(self, notification_id: UUID) -> Email | None:
+    async def _recipient(self, notification_id: UUID) -> Recipient | None:
         async with self._uow(autocommit=True) as uow:
             return await uow.notifications.recipient(notification_id)
 
@@ -61,7 +62,7 @@ class DeliverNotifications:
             await self._attempt_and_retry(notification, await self._recipient(notification.id))
         return len(claimed)
 
-    async def _attempt_and_retry(self, notification: Notification, recipient: Email | None) -> None:
+    async def _attempt_and_retry(self, notification: Notification, recipient: Recipient | None) -> None:
         while True:
             delay = await self._attempt(notification, recipient)
             if delay is None:
@@ -73,7 +74,7 @@ class DeliverNotifications:
             notification, recipient = claimed
 
     async def _claim(self, notification_id: UUID,
-                     held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+                     held_until: datetime | None = None) -> tuple[Notification, Recipient | None] | None:
         now = self._clock.now()
         async with self._uow(autocommit=True) as uow:
             claimed = await uow.notifications.claim_for_delivery(notification_id, now, now + self._policy.lease,
@@ -81,12 +82,18 @@ class DeliverNotifications:
             await uow.commit()
         return claimed
 
-    async def _attempt(self, notification: Notification, recipient: Email | None) -> float | None:
+    async def _attempt(self, notification: Notification, recipient: Recipient | None) -> float | None:
         """One delivery attempt; the delay before the next one, or None when done."""
+        if (recipient is not None and self._notifier.mails_people
+                and not notification.may_mail(recipient.verified)):
+            async with self._uow(autocommit=True) as uow:  # an unproven address: recorded, never mailed
+                await uow.notifications.mark_withheld(notification.id)
+            return None
         try:
             if recipient is None:
                 raise LookupError("recipient account no longer exists")
-            await self._notifier.deliver(notification, recipient)
+            link = self._sealer.open(notification.sealed_link) if notification.sealed_link else None
+            await self._notifier.deliver(notification, recipient.email, link)
         except Exception as exc:
             return await self._record_failure(notification, exc)
         async with self._uow(autocommit=True) as uow:

@@ -2,26 +2,39 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from application.dto import LoginCommand
+from application.dto import ClientInfo, LoginCommand
 from application.passwords import limited_attempt
+from application.security_log import SecurityLog
 from application.token_minting import AccessTokenMinter
-from application.unit_of_work import UnitOfWorkFactory
-from domain.errors import CredentialsChanged, InvalidCredentials, InvalidEmail
+from application.unit_of_work import AfterResponse, UnitOfWorkFactory
+from domain.errors import CredentialsChanged, EmailNotVerified, InvalidCredentials, InvalidEmail, RateLimited
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
 from domain.rate_limits import rate_limit_address
+from domain.security_events import Actor, SecurityEventType
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
 
 
 class LogIn:
-    """Password grant: verify credentials (rate limited per email and client IP), start a session."""
+    """Password grant: verify credentials (rate limited per email and client IP), start a session.
+
+    The security log gets `login_succeeded` in the session's own transaction; `login_failed` (a registered
+    address, a wrong password) and `login_rate_limited` (once per lock-out: `lockouts` lets one notice
+    through per key and window) change no state and are written after the response, so a registered
+    address answers no slower than an unknown one.
+    """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
                  minter: AccessTokenMinter, token_factory: RefreshTokenFactory, activity: SessionActivity,
-                 clock: Clock, ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy) -> None:
+                 clock: Clock, ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy,
+                 log: SecurityLog, after: AfterResponse, lockouts: RateLimiter, require_verified: bool = False) -> None:
         self._uow = uow
+        self._log = log
+        self._after = after
+        self._lockouts = lockouts
+        self._require_verified = require_verified
         self._activity = activity
         self._hasher = hasher
         self._limiter = limiter
@@ -37,19 +50,43 @@ class LogIn:
         # Counted per (email, client address), reserved before the verify: of any burst of guesses only
         # the limit's worth are checked at all; the others, a correct password too, are refused.
         key = f"{normalized}|{rate_limit_address(command.client.ip)}"
-        user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command))
+        found: list[User] = []
+        try:
+            user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command, found))
+        except RateLimited:
+            self._after.defer(lambda: self._record_lockout(key, command))
+            raise
         if user is None:
+            if found:
+                self._after.defer(lambda: self._record(found[0], SecurityEventType.LOGIN_FAILED, command.client))
             raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
+        if self._require_verified and not user.email_verified:
+            raise EmailNotVerified("Confirm your email address first: follow the link in the mail we sent")
         return await self._start_session(user, command)
 
-    async def _verified_user(self, normalized: str, command: LoginCommand) -> User | None:
-        """The account, if the password is its password; the same work (one Argon2 verify) either way."""
+    async def _verified_user(self, normalized: str, command: LoginCommand, found: list[User]) -> User | None:
+        """The account, if the password is its password; the same work (one Argon2 verify) either way.
+        An account found for the address goes into `found`."""
         password = command.password
         user = await self._find_user(normalized, command.email)
+        if user is not None:
+            found.append(user)
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
             await self._hasher.verify_dummy(password[:MAX_PASSWORD_LENGTH])
             return None
         return user if await self._hasher.verify(user.password_hash, password) else None
+
+    async def _record(self, user: User, type: SecurityEventType, client: ClientInfo,
+                      actor: Actor = Actor.USER) -> None:
+        async with self._uow(autocommit=True) as uow:
+            await uow.security_events.add(self._log.event(user.id, type, self._clock.now(), client, actor=actor))
+
+    async def _record_lockout(self, key: str, command: LoginCommand) -> None:
+        if await self._lockouts.reserve(key) is not None:
+            return  # this lock-out is recorded already
+        user = await self._find_user(Email.normalize(command.email), command.email)
+        if user is not None:
+            await self._record(user, SecurityEventType.LOGIN_RATE_LIMITED, command.client, Actor.SYSTEM)
 
     async def _find_user(self, normalized: str, typed: str) -> User | None:
         """The account of the address's one spelling; or, for an account left in its earlier spelling
@@ -90,7 +127,9 @@ class LogIn:
                 if new_hash is not None:
                     user.rehash(new_hash)
                     await uow.users.rehash(user)
-                await uow.notifications.add(notification, user.email)
+                await uow.notifications.add(notification, user)
+                await uow.security_events.add(self._log.event(user.id, SecurityEventType.LOGIN_SUCCEEDED, now,
+                                                              command.client, session_id=session.id))
                 await uow.commit()
         except CredentialsChanged:
             raise InvalidCredentials("Email or password is wrong") from None

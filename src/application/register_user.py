@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+from application.account_links import AccountLinks
 from application.dto import RegisterCommand
 from application.passwords import check_password_policy
 from application.unit_of_work import UnitOfWorkFactory
-from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter
 from domain.user import Email, User
 
 
 class RegisterUser:
+    """A new account, unverified, with a verification link mailed in the same transaction (counted against the
+    address's hourly cap of verification mail: an address registered again and again is not mailed past it)."""
+
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-                 clock: Clock, ids: IdGenerator) -> None:
+                 clock: Clock, ids: IdGenerator, links: AccountLinks, per_address: RateLimiter) -> None:
         self._uow = uow
+        self._links = links
+        self._per_address = per_address
         self._hasher = hasher
         self._common = common
         self._clock = clock
@@ -24,7 +30,10 @@ class RegisterUser:
         now = self._clock.now()
         user = User(id=self._ids.new_id(), email=email, password_hash=password_hash,
                     full_name=command.full_name, created_at=now, updated_at=now)
+        mail = await self._per_address.reserve(email.value) is None  # counted outside the transaction
         async with self._uow() as uow:
             await uow.users.add(user)  # EmailTaken on a duplicate, whoever wins a race
+            if mail:
+                await self._links.send_verification(uow, user, email, now)
             await uow.commit()
         return user

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from application.security_log import SecurityLog
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import InvalidRefreshToken
 from domain.notifications import REUSE_MESSAGE, DeliveryPolicy, Notification, NotificationKind
 from domain.ports import Clock, IdGenerator, RefreshTokenFactory, SessionActivity
+from domain.security_events import Actor, SecurityEventType
 from domain.session import Presented, RevocationReason, Session, SessionPolicy
 from domain.tokens import MAX_REFRESH_TOKEN_LENGTH, IssuedTokens, TokenDigest
 
@@ -21,8 +23,9 @@ class RotateRefreshToken:
 
     def __init__(self, uow: UnitOfWorkFactory, minter: AccessTokenMinter, token_factory: RefreshTokenFactory,
                  activity: SessionActivity, clock: Clock, ids: IdGenerator, policy: SessionPolicy,
-                 delivery: DeliveryPolicy) -> None:
+                 delivery: DeliveryPolicy, log: SecurityLog) -> None:
         self._uow = uow
+        self._log = log
         self._minter = minter
         self._token_factory = token_factory
         self._activity = activity
@@ -67,5 +70,7 @@ class RotateRefreshToken:
                                           kind=NotificationKind.REFRESH_TOKEN_REUSE,
                                           message=REUSE_MESSAGE, now=now, lease=self._delivery.lease)
         await uow.notifications.add(notification)
+        await uow.security_events.add(self._log.event(session.user_id, SecurityEventType.REFRESH_TOKEN_REUSE, now,
+                                                      session_id=session.id, actor=Actor.SYSTEM))
         await uow.commit()  # the revocation must persist even though the request fails
         self._activity.forget([session.id])

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
 from domain.notifications import Handoff
-from domain.ports import ItemRepository, NotificationRepository, SessionRepository, UserRepository
+from domain.ports import (
+    AccountTokenRepository,
+    ItemRepository,
+    NotificationRepository,
+    SecurityEventRepository,
+    SessionRepository,
+    UserRepository,
+)
 
 
 class UnitOfWork(Protocol):
@@ -25,6 +32,8 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     items: ItemRepository
     notifications: NotificationRepository
+    account_tokens: AccountTokenRepository
+    security_events: SecurityEventRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -41,3 +50,13 @@ class DeliveryQueue(Protocol):
     """Takes the notifications a unit of work has just committed, to be delivered after the response."""
 
     def put(self, handoffs: Sequence[Handoff]) -> None: ...
+
+
+Job = Callable[[], Awaitable[None]]
+
+
+class AfterResponse(Protocol):
+    """Runs work once the response has been sent (what must not change the answer or its timing: the
+    lookup behind a reset request, the record of a failed login). A job's failure is logged, never raised."""
+
+    def defer(self, job: Job) -> None: ...

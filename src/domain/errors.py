@@ -73,3 +73,21 @@ class NotFound(DomainError):
 
 class StorageUnavailable(DomainError):
     code, title = "storage_unavailable", "Storage temporarily unavailable"
+
+
+class InvalidResetToken(DomainError):
+    """Unknown, expired, used or voided: one answer for all."""
+
+    code, title = "invalid_reset_token", "Invalid or expired reset link"
+
+
+class InvalidVerificationToken(DomainError):
+    code, title = "invalid_verification_token", "Invalid or expired verification link"
+
+
+class AlreadyVerified(DomainError):
+    code, title = "already_verified", "Email address already verified"
+
+
+class EmailNotVerified(DomainError):
+    code, title = "email_not_verified", "Email address not verified"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.devices import describe_device
-from domain.user import Email
+from domain.user import Email, User
 
 MAX_MESSAGE_LENGTH = 2000
 
@@ -18,12 +18,24 @@ class NotificationKind(enum.StrEnum):
     NEW_LOGIN = "new_login"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+    EMAIL_VERIFICATION = "email_verification"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    ACCOUNT_DISABLED = "account_disabled"
+
+    @property
+    def reaches_unverified(self) -> bool:
+        """Whether mail of this kind goes to an address nobody has proven yet: only the mail that proves
+        it or recovers the account; anything else would let anyone make Gatehouse mail anyone."""
+        return self in (NotificationKind.PASSWORD_RESET, NotificationKind.EMAIL_VERIFICATION)
 
 
 class NotificationStatus(enum.StrEnum):
     QUEUED = "queued"
     DELIVERED = "delivered"
     FAILED = "failed"
+    WITHHELD = "withheld"  # final: the address was never proven, so it is not mailed (see reaches_unverified)
 
 
 SUBJECTS: dict[NotificationKind, str] = {
@@ -31,6 +43,11 @@ SUBJECTS: dict[NotificationKind, str] = {
     NotificationKind.NEW_LOGIN: "New sign-in to your account",
     NotificationKind.PASSWORD_CHANGED: "Your password was changed",
     NotificationKind.REFRESH_TOKEN_REUSE: "Security alert: a session was ended",
+    NotificationKind.PASSWORD_RESET: "Reset your password",
+    NotificationKind.EMAIL_VERIFICATION: "Confirm your email address",
+    NotificationKind.EMAIL_CHANGE_REQUESTED: "A change of your email address was requested",
+    NotificationKind.EMAIL_CHANGED: "Your email address was changed",
+    NotificationKind.ACCOUNT_DISABLED: "Your account was disabled",
 }
 
 
@@ -63,10 +80,18 @@ class Notification:
     attempts: int = 0
     last_error: str | None = None
     claimed_until: datetime | None = None
+    # Where it goes when not to the account's current address (a verification of a new address, the
+    # notice to an old one); None: the account's address at delivery.
+    recipient: Email | None = None
+    recipient_verified: bool = False  # whether `recipient` is a proven address
+    # The secret link of a reset or verification mail, sealed (encrypted) by the LinkSealer port: only
+    # delivery can open it, and it is dropped once the mail is sent or has failed for good.
+    sealed_link: str | None = field(default=None, repr=False)
 
     @classmethod
     def queue(cls, *, id: UUID, user_id: UUID, kind: NotificationKind, message: str,
-              now: datetime, lease: timedelta | None = None) -> Notification:
+              now: datetime, lease: timedelta | None = None, recipient: Email | None = None,
+              recipient_verified: bool = False, sealed_link: str | None = None) -> Notification:
         """A new notification. With a `lease` it is recorded already claimed by its creator (its first
         attempt under way): the worker that records it delivers it right after the response without
         claiming it again; should that worker die, the recovery sweep takes it once the lease is over."""
@@ -74,11 +99,19 @@ class Notification:
         return cls(id=id, user_id=user_id, kind=kind, message=message,
                    status=NotificationStatus.QUEUED, created_at=now,
                    attempts=1 if lease is not None else 0,
-                   claimed_until=now + lease if lease is not None else None)
+                   claimed_until=now + lease if lease is not None else None,
+                   recipient=recipient, recipient_verified=recipient_verified, sealed_link=sealed_link)
 
     @property
     def subject(self) -> str:
         return SUBJECTS[self.kind]
+
+    def may_mail(self, address_verified: bool) -> bool:
+        return address_verified or self.kind.reaches_unverified
+
+    def mail_text(self, link: str | None) -> str:
+        """The mail's plain-text body: the message, and the link (if any) alone on its own line."""
+        return f"{self.message}\n\n{link}\n" if link else f"{self.message}\n"
 
 
 def check_message(message: str) -> str:
@@ -90,12 +123,30 @@ def check_message(message: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where a notification goes, and whether that address is proven."""
+
+    email: Email
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Handoff:
     """A notification its creator claimed, handed to delivery after the response, with the recipient's
-    address when the creator knows it (None: delivery looks it up)."""
+    address and whether it is proven when the creator knows them (None: delivery looks them up)."""
 
     notification: Notification
     recipient: Email | None = None
+    verified: bool = False
+
+    @classmethod
+    def of(cls, notification: Notification, account: User | None) -> Handoff:
+        """To its own recipient if it names one, else to `account`'s address (None: looked up)."""
+        if notification.recipient is not None:
+            return cls(notification, notification.recipient, notification.recipient_verified)
+        if account is not None:
+            return cls(notification, account.email, account.email_verified)
+        return cls(notification)
 
 
 def login_message(ip: str | None, user_agent: str | None) -> str:
@@ -110,7 +161,37 @@ CREDENTIALS_CHANGED_TEXT = (
     "Your password was changed and your other sessions were ended. "
     "If this was not you, reset your password and contact support."
 )
+RESET_COMPLETED_TEXT = (
+    "Your password was reset with a link sent to this address, and every session of your account was ended. "
+    "If this was not you, reset your password again and contact support."
+)
 REUSE_MESSAGE = (
     "A refresh token of one of your sessions was used twice, which suggests it was stolen. "
     "That session has been ended; sign in again."
 )
+
+
+def _expiry(expires_at: datetime) -> str:
+    return expires_at.strftime("%H:%M UTC on %d %B %Y")
+
+
+def reset_message(expires_at: datetime) -> str:
+    return ("Someone asked to reset the password of your account. To choose a new password, open the link "
+            f"below; it works once, until {_expiry(expires_at)}. If this was not you, ignore this mail: your "
+            "password stays as it is.")
+
+
+def verification_message(email: Email, expires_at: datetime, change: bool) -> str:
+    what = ("make it the address of your account" if change else "confirm that it belongs to you")
+    return (f"To {what} ({email.value}), open the link below and press Confirm; it works once, until "
+            f"{_expiry(expires_at)}. If this was not you, ignore this mail: nothing changes.")
+
+
+def change_requested_message(new_email: Email) -> str:
+    return (f"Someone with your password asked to change your account's address to {new_email.value}. It changes "
+            "only when a link sent there is confirmed. If this was not you, change your password now.")
+
+
+def email_changed_message(new_email: Email) -> str:
+    return (f"Your account's address was changed to {new_email.value}. This address no longer signs in. If this "
+            "was not you, contact support.")

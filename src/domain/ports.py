@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.items import Item, Page
-from domain.notifications import Notification
+from domain.notifications import Notification, Recipient
+from domain.security_events import EventCursor, SecurityEvent
 from domain.session import RevocationReason, Session
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -44,6 +46,15 @@ class UserRepository(Protocol):
         commits, and no password change can commit in between: else its commit raises
         CredentialsChanged (or this call does, when the unit of work is already writing)."""
 
+    async def mark_verified(self, user_id: UUID, email: Email) -> bool:
+        """Mark the address proven, if it is still the account's address (else False)."""
+
+    async def change_email(self, user: User) -> None:
+        """Write the new (proven) address; raises EmailTaken when another account has it."""
+
+    async def delete(self, user_id: UUID) -> bool:
+        """Delete the account and everything it owns (not its security events)."""
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -70,6 +81,25 @@ class SessionRepository(Protocol):
         """End the user's live sessions but the `keep` most recently used; the ids of those ended."""
 
 
+class AccountTokenRepository(Protocol):
+    async def replace(self, token: AccountToken) -> None:
+        """Store `token`, voiding the user's unspent tokens of its kind."""
+
+    async def find_usable(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        ...
+
+    async def spend(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        """Spend it if it is unspent and unexpired (one statement: of concurrent spends, one wins)."""
+
+    async def void(self, user_id: UUID, kind: AccountTokenKind, now: datetime) -> None: ...
+
+
+class SecurityEventRepository(Protocol):
+    async def add(self, event: SecurityEvent) -> None: ...
+    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+        """The user's events newest first, strictly after `after` (keyset paging)."""
+
+
 class ItemRepository(Protocol):
     async def add(self, item: Item) -> None: ...
     async def get_owned(self, item_id: UUID, owner_id: UUID) -> Item | None: ...
@@ -79,13 +109,13 @@ class ItemRepository(Protocol):
 
 
 class NotificationRepository(Protocol):
-    async def add(self, notification: Notification, recipient: Email | None = None) -> None:
-        """Record it; once committed, the unit of work hands it to delivery (with `recipient`, the address,
-        when the caller knows it: delivery then need not look it up)."""
+    async def add(self, notification: Notification, account: User | None = None) -> None:
+        """Record it; once committed, the unit of work hands it to delivery (with `account`, the account it
+        goes to, when the caller has it: delivery then need not look its address up)."""
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]: ...
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
-                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+                                 held_until: datetime | None = None) -> tuple[Notification, Recipient | None] | None:
         """Take one queued notification whose lease is free, with the recipient's address (None: the
         account no longer exists); None when someone else holds it or it is done.
 
@@ -97,9 +127,12 @@ class NotificationRepository(Protocol):
         """Take queued notifications left behind (older than `created_before`, lease free)."""
 
     async def mark_delivered(self, notification_id: UUID, now: datetime) -> None: ...
+    async def mark_withheld(self, notification_id: UUID) -> None:
+        """Final: its address is unproven and it is not a kind such an address gets."""
+
     async def mark_attempt_failed(self, notification_id: UUID, error: str, final: bool,
                                   retry_at: datetime) -> None: ...
-    async def recipient(self, notification_id: UUID) -> Email | None: ...
+    async def recipient(self, notification_id: UUID) -> Recipient | None: ...
 
 
 class PasswordHasher(Protocol):
@@ -152,6 +185,23 @@ class SessionActivity(Protocol):
 
 
 class Notifier(Protocol):
-    """Delivers one notification to its recipient; raises on failure."""
+    """Delivers one notification to its recipient (with its secret link, opened, if it has one); raises on
+    failure. `mails_people`: whether it reaches real mailboxes (so unproven addresses get only the mail
+    that proves them)."""
 
-    async def deliver(self, notification: Notification, recipient: Email) -> None: ...
+    mails_people: bool
+
+    async def deliver(self, notification: Notification, recipient: Email, link: str | None = None) -> None: ...
+
+
+class LinkSealer(Protocol):
+    """Encrypts the secret link a notification carries until it is sent, under a key of the server's."""
+
+    def seal(self, link: str) -> str: ...
+    def open(self, sealed: str) -> str:
+        """Raises ValueError when `sealed` was not sealed by this server's key."""
+
+
+class SecretTokens(Protocol):
+    def new_token(self) -> str:
+        """At least 256 bits from a CSPRNG, URL-safe."""

@@ -57,6 +57,8 @@ class RevocationReason(enum.StrEnum):
     ENDED_BY_USER = "ended_by_user"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+    ACCOUNT_DELETED = "account_deleted"
     SESSION_LIMIT = "session_limit"  # the least recently used, ended by a login beyond max_live_sessions
 
 

@@ -100,6 +100,7 @@ class User:
     # started, a stronger hash of the same password) is written only while the version is still the
     # one that was read with the hash, so a check that raced a change cannot outlive it.
     credential_version: int = 0
+    email_verified: bool = False
 
     def rename(self, full_name: str | None, now: datetime) -> None:
         self.full_name = full_name
@@ -109,6 +110,12 @@ class User:
         """A new password: the credentials the old one proved are void."""
         self.password_hash = new_hash
         self.credential_version += 1
+        self.updated_at = now
+
+    def change_email(self, new_email: Email, now: datetime) -> None:
+        """A change of address takes effect only once the new address is proven (its link confirmed)."""
+        self.email = new_email
+        self.email_verified = True
         self.updated_at = now
 
     def rehash(self, new_hash: PasswordHash) -> None:

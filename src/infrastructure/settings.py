@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
 from domain.session import SessionPolicy
 
@@ -76,6 +77,20 @@ class Settings(BaseSettings):
     messages_per_hour: int = Field(default=10, ge=1, description="POST /notifications per user per hour")
     redis_url: str | None = None
 
+    # recovery and verification
+    public_url: str | None = Field(default=None, description="Base of the links in mail (default: the issuer)")
+    password_reset_url: str | None = Field(default=None, description="Reset links point here (`#token=` appended)")
+    email_verification_url: str | None = Field(default=None,
+                                               description="Verification links point here (`#token=` appended)")
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86_400)
+    email_verification_ttl_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+    password_reset_mails_per_hour: int = Field(
+        default=3, ge=1, description="Reset mails per address per hour; verification mails have the same cap")
+    password_reset_max_per_ip: int = Field(default=30, ge=1, description="Reset requests per client address per 15 min")
+    require_verified_email: bool = Field(default=False, description="Refuse logins of unverified accounts")
+    product_name: str = Field(default="Gatehouse", min_length=1, max_length=100,
+                              description="Names the service in mail subjects")
+
     # notifications
     notifier: Literal["log", "smtp"] = "log"
     notification_log_file: Path | None = None
@@ -117,6 +132,15 @@ class Settings(BaseSettings):
     def _check_issuer(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
             raise ValueError("the issuer is an http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("public_url", "password_reset_url", "email_verification_url")
+    @classmethod
+    def _check_link_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or "#" in value:
+            raise ValueError("an http(s) URL without a fragment (`#token=…` is appended to it)")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -168,6 +192,18 @@ class Settings(BaseSettings):
             stale_after=timedelta(seconds=self.notify_stale_after_seconds),
             lease=timedelta(seconds=self.notify_lease_seconds),
         )
+
+    @property
+    def recovery_policy(self) -> RecoveryPolicy:
+        return RecoveryPolicy(reset_ttl=timedelta(seconds=self.password_reset_ttl_seconds),
+                              verification_ttl=timedelta(seconds=self.email_verification_ttl_seconds))
+
+    @property
+    def link_bases(self) -> tuple[str, str]:
+        """Where reset and verification links point: the operator's app if configured, else our pages."""
+        public = self.public_url or self.issuer
+        return (self.password_reset_url or f"{public}/reset-password",
+                self.email_verification_url or f"{public}/verify-email")
 
     @property
     def resolved_notification_log(self) -> Path:

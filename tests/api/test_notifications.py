@@ -59,11 +59,11 @@ async def test_notifications_are_listed_newest_first(client: httpx.AsyncClient) 
 
 async def test_every_password_login_sends_a_new_login_notification(client: httpx.AsyncClient) -> None:
     alice = await account(client)  # one login
-    assert kinds(await notifications_of(client, alice)) == ["new_login"]
+    assert kinds(await notifications_of(client, alice)) == ["new_login", "email_verification"]
     await client.post("/auth/login", json={"email": alice.email, "password": PASSWORD})
     assert_token_response(await password_grant(client, alice.email))
     notes = await notifications_of(client, alice)
-    assert kinds(notes) == ["new_login"] * 3
+    assert kinds(notes) == ["new_login"] * 3 + ["email_verification"]  # the registration's link first
     assert all(n["status"] == "delivered" and n["delivered_at"] for n in notes), notes
 
 
@@ -71,7 +71,7 @@ async def test_a_failed_login_sends_no_notification(client: httpx.AsyncClient) -
     alice = await account(client)
     await client.post("/auth/login", json={"email": alice.email, "password": "wrong password"})
     await password_grant(client, alice.email, "wrong password")
-    assert kinds(await notifications_of(client, alice)) == ["new_login"]
+    assert kinds(await notifications_of(client, alice)) == ["new_login", "email_verification"]
 
 
 async def test_changing_the_password_sends_a_password_changed_notification(client: httpx.AsyncClient) -> None:
@@ -80,7 +80,7 @@ async def test_changing_the_password_sends_a_password_changed_notification(clien
                                  json={"current_password": PASSWORD, "new_password": "another fine passphrase"})
     assert response.status_code == 204, response.text
     notes = await notifications_of(client, alice)
-    assert kinds(notes) == ["password_changed", "new_login"]
+    assert kinds(notes) == ["password_changed", "new_login", "email_verification"]
     assert notes[0]["status"] == "delivered"
 
 
@@ -88,7 +88,7 @@ async def test_a_refused_password_change_sends_no_notification(client: httpx.Asy
     alice = await account(client)
     await client.post("/users/me/password", headers=alice.auth,
                       json={"current_password": "wrong", "new_password": "another fine passphrase"})
-    assert kinds(await notifications_of(client, alice)) == ["new_login"]
+    assert kinds(await notifications_of(client, alice)) == ["new_login", "email_verification"]
 
 
 async def test_users_cannot_see_each_others_notifications(client: httpx.AsyncClient) -> None:
@@ -97,7 +97,7 @@ async def test_users_cannot_see_each_others_notifications(client: httpx.AsyncCli
     bobs = await notifications_of(client, bob)
     assert secret["id"] not in {n["id"] for n in bobs}
     assert "alice only" not in str(bobs)
-    assert kinds(bobs) == ["new_login"]
+    assert kinds(bobs) == ["new_login", "email_verification"]
 
 
 @pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": "   "}, {"message": "\x1f"}, {"message": 5},
@@ -107,7 +107,7 @@ async def test_sending_an_invalid_message_is_422(client: httpx.AsyncClient, body
     alice = await account(client)
     response = await client.post("/notifications", json=body, headers=alice.auth)
     assert_problem(response, 422, "validation_error")
-    assert kinds(await notifications_of(client, alice)) == ["new_login"]
+    assert kinds(await notifications_of(client, alice)) == ["new_login", "email_verification"]
 
 
 async def test_notifications_need_a_bearer_token(client: httpx.AsyncClient) -> None:
@@ -116,18 +116,19 @@ async def test_notifications_need_a_bearer_token(client: httpx.AsyncClient) -> N
 
 
 async def test_security_notifications_go_to_the_users_normalised_address(app_factory: AppFactory) -> None:
-    notifier = FakeNotifier()
+    notifier = FakeNotifier(mails_people=False)  # delivers to unverified addresses too, as the log notifier does
     app, _ = await app_factory(container_setup=lambda c: c.notifier.override(providers.Object(notifier)))
     async with client_for(app) as client:
         alice = await account(client, " Alice@Example.COM ")
         await client.post("/notifications", json={"message": "note to self"}, headers=alice.auth)
-    assert [(n.kind.value, to.value) for n, to in notifier.sent] == [("new_login", "alice@example.com"),
+    assert [(n.kind.value, to.value) for n, to in notifier.sent] == [("email_verification", "alice@example.com"),
+                                                                     ("new_login", "alice@example.com"),
                                                                      ("message", "alice@example.com")]
 
 
 async def test_a_notification_that_cannot_be_delivered_ends_failed_without_touching_the_request(
         app_factory: AppFactory) -> None:
-    notifier = FakeNotifier(fail_times=1_000)
+    notifier = FakeNotifier(fail_times=1_000, mails_people=False)
     app, _ = await app_factory(container_setup=lambda c: c.notifier.override(providers.Object(notifier)),
                                notify_max_attempts=2)
     async with client_for(app) as client:

@@ -37,7 +37,9 @@ async def test_reading_ones_profile_returns_the_user(client: httpx.AsyncClient) 
     assert response.status_code == 200, response.text
     me = response.json()
     assert me == user
-    assert set(me) == {"id", "email", "full_name", "created_at"}
+    assert set(me) == {"id", "email", "full_name", "created_at", "email_verified", "roles"}
+    assert me["email_verified"] is False
+    assert me["roles"] == []
     parse_time(me["created_at"])
 
 

@@ -23,7 +23,7 @@ from tests.api.helpers import (
 )
 from tests.conftest import AppFactory, client_for
 
-USER_FIELDS = {"id", "email", "full_name", "created_at"}
+USER_FIELDS = {"id", "email", "full_name", "created_at", "email_verified", "roles"}
 
 
 # --- register ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def url(request: pytest.FixtureRequest) -> str:
 def _row(email: str) -> dict[str, object]:
     now = datetime.now(UTC)
     return {"id": uuid.uuid4(), "email": email, "password_hash": HASH, "full_name": None, "created_at": now,
-            "updated_at": now, "credential_version": 0}
+            "updated_at": now, "credential_version": 0, "email_verified": False}
 
 
 def _logged(error: BaseException) -> str:

@@ -55,8 +55,8 @@ async def test_the_smtp_notifier_delivers_a_mail_the_server_receives(smtp_server
     assert len(inbox.messages) == 1
     recipients, mail = inbox.messages[0]
     assert recipients == ["alice@example.com"]
-    assert mail["Subject"] == "New sign-in to your account"
-    assert "Someone signed in" in mail.get_payload()
+    assert mail["Subject"] == "Gatehouse: New sign-in to your account"
+    assert "Someone signed in" in mail.get_payload(decode=True).decode()
 
 
 async def test_the_smtp_notifier_raises_when_no_server_listens() -> None:

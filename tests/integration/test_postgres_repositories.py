@@ -14,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.notifications import Notification, NotificationKind
+from domain.notifications import Notification, NotificationKind, Recipient
 from domain.session import Session, SessionPolicy
 from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -251,7 +251,7 @@ async def test_concurrent_claims_on_the_asyncpg_pool_have_one_winner(
     assert len(winners) == 1
     assert winners[0].attempts == 1
     async with units(pg_engine, runner)(autocommit=True) as uow:
-        assert await uow.notifications.recipient(notification.id) == user.email
+        assert await uow.notifications.recipient(notification.id) == Recipient(user.email, False)
         await uow.notifications.mark_delivered(notification.id, _now())
         assert await claim() is None  # delivered: nothing left to claim
     async with units(pg_engine)(autocommit=True) as uow:
@@ -269,7 +269,7 @@ async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
         await uow.commit()
     on = runner if path == "asyncpg" else None
 
-    async def claim() -> tuple[Notification, Email | None] | None:
+    async def claim() -> tuple[Notification, Recipient | None] | None:
         async with units(pg_engine, on)(autocommit=True) as uow:
             now = _now()
             return await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(minutes=1))
@@ -279,4 +279,4 @@ async def test_a_claim_for_delivery_hands_over_the_recipient_to_one_claimer(
     claimed, recipient = claims[0]
     assert claimed.id == notification.id
     assert claimed.attempts == 1
-    assert recipient == user.email
+    assert recipient == Recipient(user.email, False)

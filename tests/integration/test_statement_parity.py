@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.unit_of_work import UnitOfWork
 from domain.errors import CredentialsChanged, EmailTaken
 from domain.items import Item
-from domain.notifications import Notification, NotificationKind, NotificationStatus
+from domain.notifications import Notification, NotificationKind, NotificationStatus, Recipient
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -413,7 +413,8 @@ async def test_a_free_notification_is_claimed_once_with_its_recipient(db: Db) ->
         again = await uow.notifications.claim_for_delivery(notification.id, now, now + timedelta(seconds=30))
         unknown = await uow.notifications.claim_for_delivery(uuid.uuid4(), now, now + timedelta(seconds=30))
     assert claimed is not None
-    assert (claimed[0].attempts, claimed[0].claimed_until, claimed[1]) == (1, now + timedelta(seconds=30), user.email)
+    assert (claimed[0].attempts, claimed[0].claimed_until, claimed[1]) == (1, now + timedelta(seconds=30),
+                                                                               Recipient(user.email, False))
     assert again is None  # lease held
     assert unknown is None
 
@@ -477,7 +478,7 @@ async def test_the_recipient_of_a_notification_is_its_users_address(db: Db) -> N
     user = await _stored_user(db)
     notification = await _stored_notification(db, user)
     async with db() as uow:
-        assert await uow.notifications.recipient(notification.id) == user.email
+        assert await uow.notifications.recipient(notification.id) == Recipient(user.email, False)
         assert await uow.notifications.recipient(uuid.uuid4()) is None
 
 
@@ -485,11 +486,11 @@ def test_the_tables_use_only_column_types_the_asyncpg_path_needs_no_result_proce
     """AsyncpgRunner hands rows on as asyncpg decodes them (no SQLAlchemy result processors): right for
     these types, whose values asyncpg returns as SQLAlchemy would. A new type (an Enum, JSON, Numeric…)
     must be checked on both paths before it is added here."""
-    from sqlalchemy import Integer, String, Text, Uuid
+    from sqlalchemy import Boolean, Integer, String, Text, Uuid
 
     from infrastructure.db.tables import UTCDateTime, metadata
 
-    allowed = (Uuid, String, Text, Integer, UTCDateTime)
+    allowed = (Uuid, String, Text, Integer, Boolean, UTCDateTime)  # Boolean: asyncpg returns bool, as SQLAlchemy
     odd = [f"{table.name}.{column.name}: {type(column.type).__name__}"
            for table in metadata.tables.values() for column in table.columns if not isinstance(column.type, allowed)]
     assert odd == []

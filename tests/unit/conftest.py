@@ -25,6 +25,7 @@ from domain.user import User
 from infrastructure.settings import Settings
 from tests.fakes import (
     CountingRefreshTokens,
+    CountingSecrets,
     FakeClock,
     FakeCommonPasswords,
     FakeHasher,
@@ -35,6 +36,7 @@ from tests.fakes import (
     InMemoryStore,
     InMemoryUnitOfWork,
     RecordingDeliveryQueue,
+    ReversibleSealer,
     SequentialIds,
 )
 
@@ -64,8 +66,14 @@ class Gatehouse:
         self.limiter = FakeRateLimiter()  # login's
         self.password_checks = FakeRateLimiter()
         self.messages = FakeRateLimiter(max_hits=10)
+        self.lockouts = FakeRateLimiter(max_hits=1)
+        self.reset_requests = FakeRateLimiter(max_hits=30)
+        self.reset_mails = FakeRateLimiter(max_hits=3)
+        self.verification_mails = FakeRateLimiter(max_hits=3)
+        self.sealer = ReversibleSealer()
+        self.secrets = CountingSecrets()
         self.activity = FakeSessionActivity(self.store, self.policy)
-        self.notifier = FakeNotifier()
+        self.notifier = FakeNotifier(mails_people=False)  # like the log notifier: delivers every kind
         self.deliveries = RecordingDeliveryQueue()
         # Never read from disk or the network: every adapter that would is overridden below.
         self.container = Container(settings=Settings(_env_file=None, data_dir=Path("/nonexistent/gatehouse-unit")))
@@ -74,6 +82,9 @@ class Gatehouse:
             "unit_of_work": self.uow, "hasher": self.hasher, "common_passwords": self.common,
             "signer": self.signer, "token_factory": self.refresh_factory, "login_limiter": self.limiter,
             "password_check_limiter": self.password_checks, "message_limiter": self.messages,
+            "lockout_notice_limiter": self.lockouts, "reset_request_limiter": self.reset_requests,
+            "reset_mail_limiter": self.reset_mails, "verification_mail_limiter": self.verification_mails,
+            "link_sealer": self.sealer, "secret_tokens": self.secrets,
             "session_activity": self.activity, "notifier": self.notifier, "deliveries": self.deliveries,
             "addressing": IssuerAndAudience(ISSUER, AUDIENCE),
         }
@@ -95,6 +106,9 @@ class Gatehouse:
     def handed_to_delivery(self) -> list[Handoff]:
         """Every notification a unit of work committed and handed to delivery, in order."""
         return self.deliveries.handoffs
+
+    def handed_to_delivery_of(self, kind: NotificationKind) -> list[Handoff]:
+        return [h for h in self.deliveries.handoffs if h.notification.kind is kind]
 
     def use_notifier(self, notifier: Notifier) -> None:
         self.container.notifier.override(providers.Object(notifier))

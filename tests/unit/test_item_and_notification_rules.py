@@ -150,8 +150,9 @@ def test_every_notification_kind_has_its_own_subject() -> None:
 
 def test_notification_kinds_and_statuses_use_the_contract_spellings() -> None:
     assert {k.value for k in NotificationKind} == {"message", "new_login", "password_changed",
-                                                   "refresh_token_reuse"}
-    assert {s.value for s in NotificationStatus} == {"queued", "delivered", "failed"}
+                                                   "refresh_token_reuse", "password_reset", "email_verification",
+                                                   "email_change_requested", "email_changed", "account_disabled"}
+    assert {s.value for s in NotificationStatus} == {"queued", "delivered", "failed", "withheld"}
 
 
 def test_a_login_message_names_the_address_and_describes_the_device() -> None:

@@ -72,7 +72,7 @@ async def test_logging_in_queues_a_new_login_notification_for_delivery_after_the
 
     [notification] = registered.notifications(NotificationKind.NEW_LOGIN)
     user = next(iter(registered.store.users.values()))
-    [handoff] = registered.handed_to_delivery  # committed, so handed to delivery after the response
+    [handoff] = registered.handed_to_delivery_of(NotificationKind.NEW_LOGIN)  # committed: delivered after the response
     assert handoff.notification.id == notification.id
     assert handoff.recipient == user.email
     assert notification.attempts == 1  # claimed by its creator when recorded
@@ -102,7 +102,7 @@ async def test_a_wrong_password_is_refused_and_counted_toward_the_limit(register
 
     assert registered.limiter.failures == {KEY: 1}
     assert registered.store.sessions == {}
-    assert registered.notifications() == []
+    assert registered.notifications(NotificationKind.NEW_LOGIN) == []
 
 
 async def test_an_unknown_email_is_refused_counted_and_spends_a_dummy_verification(registered: Gatehouse) -> None:
@@ -173,7 +173,7 @@ async def test_once_rate_limited_even_the_right_password_is_refused(registered: 
 
     assert caught.value.retry_after_seconds == 60
     assert registered.store.sessions == {}
-    assert registered.notifications() == []
+    assert registered.notifications(NotificationKind.NEW_LOGIN) == []
 
 
 async def test_unknown_emails_reach_the_rate_limit_too(registered: Gatehouse) -> None:
@@ -270,7 +270,7 @@ async def test_a_login_that_checked_the_old_password_before_a_change_starts_no_s
 
     assert registered.store.sessions == {}
     assert registered.notifications(NotificationKind.NEW_LOGIN) == []
-    assert registered.handed_to_delivery == []
+    assert registered.handed_to_delivery_of(NotificationKind.NEW_LOGIN) == []
 
 
 async def test_a_pending_rehash_does_not_bring_the_old_password_back_after_a_change(registered: Gatehouse) -> None:

@@ -60,7 +60,8 @@ async def test_a_refresh_mints_a_fresh_access_token(gatehouse: Gatehouse) -> Non
     assert claims.issued_at == T0 + timedelta(minutes=20)
     assert claims.expires_at == T0 + timedelta(minutes=35)
     assert result.expires_in == 900
-    assert [h.notification.kind for h in gatehouse.handed_to_delivery] == [NotificationKind.NEW_LOGIN]  # none more
+    assert [h.notification.kind for h in gatehouse.handed_to_delivery] == [NotificationKind.EMAIL_VERIFICATION,
+                                                                           NotificationKind.NEW_LOGIN]  # none more
 
 
 async def test_the_rotated_token_refreshes_in_turn(gatehouse: Gatehouse) -> None:

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from api.deps import (
     ChangePasswordCase,
+    ClientDep,
     CurrentPrincipal,
     GatehouseRoute,
     GetProfileCase,
@@ -21,8 +22,10 @@ from domain.user import User
 router = APIRouter(tags=["accounts"], route_class=GatehouseRoute)
 
 
-def _user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at)
+def user_out(user: User) -> UserOut:
+    """The user shape, everywhere it appears (`roles` stays empty until administration adds them)."""
+    return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at,
+                   email_verified=user.email_verified, roles=[])
 
 
 @router.get("/users/me", summary="Read my account", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})
@@ -30,7 +33,7 @@ async def me(principal: CurrentPrincipal, get_profile: GetProfileCase) -> Respon
     # The hottest authenticated route: serialised once here, instead of FastAPI validating the
     # returned model against response_model and serialising it again (the schema still documents it).
     """The caller's account: id, email, full name, creation time. Needs a bearer access token."""
-    user = _user_out(await get_profile.execute(principal))
+    user = user_out(await get_profile.execute(principal))
     return Response(user.model_dump_json(), media_type="application/json")
 
 
@@ -41,7 +44,7 @@ async def register(body: RegisterRequest, register_user: RegisterUserCase) -> Us
     unique however they are spelled. Answers the new user; log in next.
     """
     user = await register_user.execute(RegisterCommand(body.email, body.password, body.full_name))
-    return _user_out(user)
+    return user_out(user)
 
 
 @router.patch("/users/me", summary="Change my full name",
@@ -52,18 +55,18 @@ async def update_me(body: ProfilePatch, principal: CurrentPrincipal, get_profile
     changed here.
     """
     if "full_name" not in body.model_fields_set:  # PATCH changes only the fields sent
-        return _user_out(await get_profile.execute(principal))
-    return _user_out(await update_profile.execute(principal, body.full_name))
+        return user_out(await get_profile.execute(principal))
+    return user_out(await update_profile.execute(principal, body.full_name))
 
 
 @router.post("/users/me/password", summary="Change my password", status_code=status.HTTP_204_NO_CONTENT,
              responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
                         **RATE_LIMITED, **UNAVAILABLE})
-async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal,
+async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, client: ClientDep,
                           change: ChangePasswordCase) -> Response:
     """Needs the current password. Every other session of the user ends; the caller's stays, and the user is told
     by notification. Wrong current passwords are limited per user (5 per 15 minutes by default), then 429 with
     Retry-After.
     """
-    await change.execute(principal, ChangePasswordCommand(body.current_password, body.new_password))
+    await change.execute(principal, ChangePasswordCommand(body.current_password, body.new_password), client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

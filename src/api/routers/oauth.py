@@ -15,6 +15,7 @@ from api.schemas.auth import TokenResponse
 from application.dto import LoginCommand
 from domain.errors import (
     DomainError,
+    EmailNotVerified,
     InvalidCredentials,
     InvalidRefreshToken,
     RateLimited,
@@ -113,6 +114,8 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
         return OAuthProblem("rate_limited", error.detail, 429, {"Retry-After": str(error.retry_after_seconds)})
     if isinstance(error, InvalidCredentials):
         return OAuthProblem("invalid_grant", "Invalid username or password")
+    if isinstance(error, EmailNotVerified):
+        return OAuthProblem("invalid_grant", "The account's email address is not verified yet")
     if isinstance(error, InvalidRefreshToken):
         return OAuthProblem("invalid_grant", "The refresh token is invalid, expired, revoked or already used")
     if isinstance(error, StorageUnavailable):
@@ -124,7 +127,7 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
              responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"},
                         400: OAUTH_ERRORS[400]},
              summary="RFC 7009 token revocation")
-async def revoke(request: Request, log_out: LogOutCase) -> Response:
+async def revoke(request: Request, client: ClientDep, log_out: LogOutCase) -> Response:
     """Form `token=…` (a refresh token or an access token; `token_type_hint` is optional). Ends that token's
     session; always 200 with an empty body, whatever the token.
     """
@@ -134,7 +137,7 @@ async def revoke(request: Request, log_out: LogOutCase) -> Response:
     except OAuthProblem as problem:
         return problem.response()
     try:
-        await log_out.execute(token_value)
+        await log_out.execute(token_value, client)
     except StorageUnavailable:
         return OAuthProblem("temporarily_unavailable", "Try again shortly", 503, {"Retry-After": "1"}).response()
     return Response(status_code=200, headers=TOKEN_HEADERS)

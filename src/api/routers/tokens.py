@@ -55,19 +55,20 @@ async def refresh(body: RefreshRequest, rotate: RotateRefreshTokenCase) -> Respo
 
 @router.post("/logout", summary="End one session",
              status_code=status.HTTP_204_NO_CONTENT, responses={**VALIDATION, **UNAVAILABLE})
-async def logout(body: LogoutRequest, log_out: LogOutCase) -> Response:
+async def logout(body: LogoutRequest, client: ClientDep, log_out: LogOutCase) -> Response:
     """Ends the session a refresh token (current or spent) or one of its access tokens belongs to. Always 204, also
     for unknown tokens; other sessions are untouched.
     """
-    await log_out.execute(body.refresh_token)
+    await log_out.execute(body.refresh_token, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/logout-all", summary="End every session",
              status_code=status.HTTP_204_NO_CONTENT, responses={**UNAUTHORIZED, **UNAVAILABLE})
-async def logout_all(principal: CurrentPrincipal, log_out_everywhere: LogOutEverywhereCase) -> Response:
+async def logout_all(principal: CurrentPrincipal, client: ClientDep,
+                     log_out_everywhere: LogOutEverywhereCase) -> Response:
     """Ends every session of the caller, the caller's own included."""
-    await log_out_everywhere.execute(principal)
+    await log_out_everywhere.execute(principal, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -84,7 +85,8 @@ async def list_sessions(principal: CurrentPrincipal, list_live: ListSessionsCase
 
 @router.delete("/sessions/{session_id}", summary="End one of my sessions", status_code=status.HTTP_204_NO_CONTENT,
                responses={**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE, 404: problem("No such session")})
-async def end_session(session_id: UUID, principal: CurrentPrincipal, end: EndSessionCase) -> Response:
+async def end_session(session_id: UUID, principal: CurrentPrincipal, client: ClientDep,
+                      end: EndSessionCase) -> Response:
     """Ends a session of the caller by its id. Another user's session is 404, like one that does not exist."""
-    await end.execute(principal, session_id)
+    await end.execute(principal, session_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

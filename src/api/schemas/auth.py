@@ -69,6 +69,8 @@ class UserOut(BaseModel):
     email: str
     full_name: str | None
     created_at: datetime
+    email_verified: bool
+    roles: list[str] = Field(description="empty by default; `admin` is the one built-in role")
 
 
 class ProfilePatch(BaseModel):

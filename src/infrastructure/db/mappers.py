@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.items import Item
 from domain.notifications import Notification, NotificationKind, NotificationStatus
+from domain.security_events import Actor, SecurityEvent, SecurityEventType
 from domain.session import Session
 from domain.tokens import TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -16,13 +18,13 @@ from domain.user import Email, PasswordHash, User
 def user_from_row(row: Mapping[str, Any]) -> User:
     return User(id=row["id"], email=Email(row["email"]), password_hash=PasswordHash(row["password_hash"]),
                 full_name=row["full_name"], created_at=row["created_at"], updated_at=row["updated_at"],
-                credential_version=row["credential_version"])
+                credential_version=row["credential_version"], email_verified=bool(row["email_verified"]))
 
 
 def user_values(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email.value, "password_hash": user.password_hash.value,
             "full_name": user.full_name, "created_at": user.created_at, "updated_at": user.updated_at,
-            "credential_version": user.credential_version}
+            "credential_version": user.credential_version, "email_verified": user.email_verified}
 
 
 def session_from_row(row: Mapping[str, Any]) -> Session:
@@ -64,10 +66,38 @@ def notification_from_row(row: Mapping[str, Any]) -> Notification:
         status=NotificationStatus(row["status"]), created_at=row["created_at"],
         delivered_at=row["delivered_at"], attempts=row["attempts"], last_error=row["last_error"],
         claimed_until=row["claimed_until"],
+        recipient=Email(row["recipient"]) if row["recipient"] else None,
+        recipient_verified=bool(row["recipient_verified"]), sealed_link=row["sealed_link"],
     )
 
 
 def notification_values(n: Notification) -> dict[str, Any]:
     return {"id": n.id, "user_id": n.user_id, "kind": n.kind.value, "message": n.message, "status": n.status.value,
             "created_at": n.created_at, "delivered_at": n.delivered_at, "attempts": n.attempts,
-            "last_error": n.last_error, "claimed_until": n.claimed_until}
+            "last_error": n.last_error, "claimed_until": n.claimed_until,
+            "recipient": n.recipient.value if n.recipient else None,
+            "recipient_verified": n.recipient_verified if n.recipient else None, "sealed_link": n.sealed_link}
+
+
+def account_token_from_row(row: Mapping[str, Any]) -> AccountToken:
+    return AccountToken(digest=TokenDigest(row["digest"]), user_id=row["user_id"],
+                        kind=AccountTokenKind(row["kind"]), email=Email(row["email"]),
+                        created_at=row["created_at"], expires_at=row["expires_at"])
+
+
+def account_token_values(token: AccountToken) -> dict[str, Any]:
+    return {"digest": token.digest.value, "user_id": token.user_id, "kind": token.kind.value,
+            "email": token.email.value, "created_at": token.created_at, "expires_at": token.expires_at,
+            "spent_at": None}
+
+
+def security_event_from_row(row: Mapping[str, Any]) -> SecurityEvent:
+    return SecurityEvent(id=row["id"], user_id=row["user_id"], type=SecurityEventType(row["type"]), at=row["at"],
+                         actor=Actor(row["actor"]), actor_id=row["actor_id"], ip=row["ip"],
+                         user_agent=row["user_agent"], session_id=row["session_id"])
+
+
+def security_event_values(event: SecurityEvent) -> dict[str, Any]:
+    return {"id": event.id, "user_id": event.user_id, "type": event.type.value, "at": event.at,
+            "actor": event.actor.value, "actor_id": event.actor_id, "ip": event.ip,
+            "user_agent": event.user_agent, "session_id": event.session_id}

@@ -6,17 +6,26 @@ transaction, an autocommit connection, the asyncpg pool) is the unit of work's c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import Insert
 
+from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.errors import EmailTaken
 from domain.items import Item, Page
-from domain.notifications import Handoff, Notification, NotificationStatus
-from domain.ports import ItemRepository, NotificationRepository, SessionRepository, UserRepository
+from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
+from domain.ports import (
+    AccountTokenRepository,
+    ItemRepository,
+    NotificationRepository,
+    SecurityEventRepository,
+    SessionRepository,
+    UserRepository,
+)
+from domain.security_events import EventCursor, SecurityEvent
 from domain.session import RevocationReason, Session
 from domain.tokens import TokenDigest
 from domain.user import Email, User
@@ -79,6 +88,62 @@ class SqlUserRepository(UserRepository):
 
     async def require_credentials(self, user_id: UUID, version: int) -> None:
         await self._require({"guard_user": user_id, "guard_version": version})
+
+    async def mark_verified(self, user_id: UUID, email: Email) -> bool:
+        self._changed(user_id)
+        return await self._db.one(sql.MARK_VERIFIED, {"user_id": user_id, "address": email.value}) is not None
+
+    async def change_email(self, user: User) -> None:
+        self._changed(user.id)
+        try:
+            await self._db.run(sql.CHANGE_EMAIL, {"user_id": user.id, "email": user.email.value,
+                                                  "email_verified": user.email_verified,
+                                                  "updated_at": user.updated_at})
+        except ConstraintViolation:
+            raise EmailTaken("Another account has this email address now") from None
+
+    async def delete(self, user_id: UUID) -> bool:
+        self._changed(user_id)
+        return await self._db.one(sql.DELETE_USER, {"user_id": user_id}) is not None
+
+
+class SqlAccountTokenRepository(AccountTokenRepository):
+    def __init__(self, db: StatementRunner) -> None:
+        self._db = db
+
+    async def replace(self, token: AccountToken) -> None:
+        await self.void(token.user_id, token.kind, token.created_at)
+        await self._db.run(sql.INSERT_ACCOUNT_TOKEN, mappers.account_token_values(token))
+
+    async def find_usable(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        row = await self._db.one(sql.USABLE_ACCOUNT_TOKEN, {"token_digest": digest.value, "token_kind": kind.value,
+                                                            "now": now})
+        return mappers.account_token_from_row(row) if row else None
+
+    async def spend(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
+        row = await self._db.one(sql.SPEND_ACCOUNT_TOKEN, {"token_digest": digest.value, "token_kind": kind.value,
+                                                           "now": now})
+        return mappers.account_token_from_row(row) if row else None
+
+    async def void(self, user_id: UUID, kind: AccountTokenKind, now: datetime) -> None:
+        await self._db.run(sql.VOID_ACCOUNT_TOKENS, {"owner": user_id, "token_kind": kind.value, "now": now})
+
+
+class SqlSecurityEventRepository(SecurityEventRepository):
+    def __init__(self, db: StatementRunner, insert: Insertion) -> None:
+        self._db = db
+        self._insert = insert
+
+    async def add(self, event: SecurityEvent) -> None:
+        await self._insert(sql.INSERT_SECURITY_EVENT, mappers.security_event_values(event))
+
+    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+        if after is None:
+            rows = await self._db.all(sql.FIRST_EVENTS, {"user_id": user_id, "limit": limit})
+        else:
+            rows = await self._db.all(sql.EVENTS_AFTER, {"user_id": user_id, "limit": limit,
+                                                         "after_at": after.at, "after_id": after.id})
+        return [mappers.security_event_from_row(row) for row in rows]
 
 
 class SqlSessionRepository(SessionRepository):
@@ -165,21 +230,21 @@ class SqlNotificationRepository(NotificationRepository):
         self._insert = insert
         self._recorded = recorded  # the unit of work hands what it committed to delivery
 
-    async def add(self, notification: Notification, recipient: Email | None = None) -> None:
+    async def add(self, notification: Notification, account: User | None = None) -> None:
         await self._insert(sql.INSERT_NOTIFICATION, mappers.notification_values(notification))
-        self._recorded(Handoff(notification, recipient))
+        self._recorded(Handoff.of(notification, account))
 
     async def list_for_user(self, user_id: UUID) -> list[Notification]:
         rows = await self._db.all(sql.NOTIFICATIONS_OF_USER, {"user_id": user_id})
         return [mappers.notification_from_row(row) for row in rows]
 
     async def claim_for_delivery(self, notification_id: UUID, now: datetime, lease_until: datetime,
-                                 held_until: datetime | None = None) -> tuple[Notification, Email | None] | None:
+                                 held_until: datetime | None = None) -> tuple[Notification, Recipient | None] | None:
         row = await self._db.one(sql.CLAIM_FOR_DELIVERY, {"notification_id": notification_id, "now": now,
                                                           "lease_until": lease_until, "held_until": held_until})
         if row is None:
             return None
-        return mappers.notification_from_row(row), Email(row["recipient"]) if row["recipient"] else None
+        return mappers.notification_from_row(row), _recipient(row)
 
     async def claim_stale(self, created_before: datetime, now: datetime, lease_until: datetime,
                           limit: int) -> list[Notification]:
@@ -190,12 +255,20 @@ class SqlNotificationRepository(NotificationRepository):
     async def mark_delivered(self, notification_id: UUID, now: datetime) -> None:
         await self._db.run(sql.MARK_DELIVERED, {"notification_id": notification_id, "now": now})
 
+    async def mark_withheld(self, notification_id: UUID) -> None:
+        await self._db.run(sql.MARK_WITHHELD, {"notification_id": notification_id})
+
     async def mark_attempt_failed(self, notification_id: UUID, error: str, final: bool,
                                   retry_at: datetime) -> None:
         status = NotificationStatus.FAILED if final else NotificationStatus.QUEUED
         await self._db.run(sql.MARK_ATTEMPT_FAILED, {"notification_id": notification_id, "status": status.value,
-                                                     "error": error, "retry_at": None if final else retry_at})
+                                                     "error": error, "retry_at": None if final else retry_at,
+                                                     "final": final})
 
-    async def recipient(self, notification_id: UUID) -> Email | None:
+    async def recipient(self, notification_id: UUID) -> Recipient | None:
         row = await self._db.one(sql.RECIPIENT, {"notification_id": notification_id})
-        return Email(row["recipient"]) if row else None
+        return _recipient(row) if row else None
+
+
+def _recipient(row: Mapping[str, Any]) -> Recipient | None:
+    return Recipient(Email(row["to_address"]), bool(row["to_verified"])) if row["to_address"] else None

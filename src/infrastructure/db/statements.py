@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Insert,
     Table,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,7 +34,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
 
 from domain.notifications import NotificationStatus
-from infrastructure.db.tables import UTCDateTime, items, notifications, rate_limits, refresh_tokens, sessions, users
+from infrastructure.db.tables import (
+    UTCDateTime,
+    account_tokens,
+    items,
+    notifications,
+    rate_limits,
+    refresh_tokens,
+    security_events,
+    sessions,
+    users,
+)
 
 MAX_NOTIFICATIONS_LISTED = 500
 
@@ -58,6 +71,13 @@ CHANGE_PASSWORD = (update(users).where(_AT_VERSION)
                            updated_at=bindparam("updated_at", type_=UTCDateTime))
                    .returning(users.c.id))
 REHASH_PASSWORD = update(users).where(_AT_VERSION).values(password_hash=bindparam("password_hash"))
+
+MARK_VERIFIED = (update(users).where(users.c.id == bindparam("user_id"), users.c.email == bindparam("address"))
+                 .values(email_verified=true()).returning(users.c.id))
+CHANGE_EMAIL = (update(users).where(users.c.id == bindparam("user_id"))
+                .values(email=bindparam("email"), email_verified=bindparam("email_verified"),
+                        updated_at=bindparam("updated_at", type_=UTCDateTime)))
+DELETE_USER = delete(users).where(users.c.id == bindparam("user_id")).returning(users.c.id)
 
 # The credentials a unit of work's writes depend on (UserRepository.require_credentials): the user's row
 # at the version that was read, locked until commit against a password change (whose UPDATE waits, and
@@ -152,8 +172,18 @@ NOTIFICATIONS_OF_USER = (select(notifications).where(notifications.c.user_id == 
 _QUEUED = notifications.c.status == NotificationStatus.QUEUED.value
 _LEASE_FREE = and_(_QUEUED, or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until <= _NOW))
 _LEASE_UNTIL = bindparam("lease_until", type_=UTCDateTime)
-_RECIPIENT = (select(users.c.email).where(users.c.id == notifications.c.user_id)
-              .scalar_subquery().label("recipient"))
+# Where a notification goes: its own recipient, else the account's address; and whether that is proven.
+# (An alias: in SQLite's RETURNING the columns render unqualified, and a bare `id` inside a CASE's subquery
+# was taken for the notification's own; found by the delivery tests.)
+_ACCOUNT = users.alias("account")
+_ACCOUNT_EMAIL = select(_ACCOUNT.c.email).where(_ACCOUNT.c.id == notifications.c.user_id).scalar_subquery()
+_ACCOUNT_VERIFIED = (select(_ACCOUNT.c.email_verified).where(_ACCOUNT.c.id == notifications.c.user_id)
+                     .scalar_subquery())
+_RECIPIENT = func.coalesce(notifications.c.recipient, _ACCOUNT_EMAIL).label("to_address")
+# recipient_verified is NULL exactly when recipient is (mappers.notification_values). (Not a CASE: SQLite
+# answered NULL for one inside RETURNING.)
+_RECIPIENT_VERIFIED = func.coalesce(notifications.c.recipient_verified, _ACCOUNT_VERIFIED,
+                                    type_=Boolean).label("to_verified")
 # Take one notification whose lease is free, or renew the caller's own claim (the lease it holds ends
 # exactly at :held_until; NULL: none) without counting another attempt; with the recipient's address.
 _HELD_BY_CALLER = and_(_QUEUED, notifications.c.claimed_until == bindparam("held_until", type_=UTCDateTime))
@@ -161,7 +191,7 @@ CLAIM_FOR_DELIVERY = (
     update(notifications).where(notifications.c.id == bindparam("notification_id"),
                                 or_(_LEASE_FREE, _HELD_BY_CALLER))
     .values(claimed_until=_LEASE_UNTIL, attempts=notifications.c.attempts + case((_HELD_BY_CALLER, 0), else_=1))
-    .returning(*notifications.c, _RECIPIENT))
+    .returning(*notifications.c, _RECIPIENT, _RECIPIENT_VERIFIED))
 # SKIP LOCKED (Postgres) lets several workers sweep at once without waiting on each other; the
 # conditional WHERE of the UPDATE is what makes each claim exclusive either way. The candidates are a
 # MATERIALIZED CTE: as an `IN (subquery … LIMIT)` Postgres may evaluate the subquery more than once and
@@ -175,11 +205,41 @@ CLAIM_STALE = (update(notifications).where(notifications.c.id == _STALE.c.id, _L
                .returning(*notifications.c))
 MARK_DELIVERED = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
                   .values(status=NotificationStatus.DELIVERED.value, delivered_at=_NOW, claimed_until=None,
-                          last_error=None))
+                          last_error=None, sealed_link=None))
+MARK_WITHHELD = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
+                 .values(status=NotificationStatus.WITHHELD.value, claimed_until=None, sealed_link=None))
 MARK_ATTEMPT_FAILED = (update(notifications).where(notifications.c.id == bindparam("notification_id"))
                        .values(status=bindparam("status"), last_error=bindparam("error"),
-                               claimed_until=bindparam("retry_at", type_=UTCDateTime)))
-RECIPIENT = select(_RECIPIENT).where(notifications.c.id == bindparam("notification_id"))
+                               claimed_until=bindparam("retry_at", type_=UTCDateTime),
+                               # failed for good: the sealed link goes too
+                               sealed_link=case((bindparam("final", type_=Boolean), None),
+                                                else_=notifications.c.sealed_link)))
+RECIPIENT = select(_RECIPIENT, _RECIPIENT_VERIFIED).where(notifications.c.id == bindparam("notification_id"))
+
+# -- reset and verification tokens ----------------------------------------------------------------
+
+# (Parameters not named after columns: an UPDATE reserves those names for its SET clause.)
+_UNSPENT_OF_KIND = and_(account_tokens.c.user_id == bindparam("owner"),
+                        account_tokens.c.kind == bindparam("token_kind"),
+                        account_tokens.c.spent_at.is_(None))
+VOID_ACCOUNT_TOKENS = update(account_tokens).where(_UNSPENT_OF_KIND).values(spent_at=_NOW)
+INSERT_ACCOUNT_TOKEN = _insert_row(account_tokens)
+_USABLE = and_(account_tokens.c.digest == bindparam("token_digest"), account_tokens.c.kind == bindparam("token_kind"),
+               account_tokens.c.spent_at.is_(None), account_tokens.c.expires_at > _NOW)
+USABLE_ACCOUNT_TOKEN = select(account_tokens).where(_USABLE)
+# Spending is one conditional UPDATE: the row lock and the re-checked WHERE let one of any number of
+# concurrent spends of one token match.
+SPEND_ACCOUNT_TOKEN = update(account_tokens).where(_USABLE).values(spent_at=_NOW).returning(*account_tokens.c)
+
+# -- the security log -------------------------------------------------------------------------------
+
+INSERT_SECURITY_EVENT = _insert_row(security_events)
+_EVENTS_OF_USER = (select(security_events).where(security_events.c.user_id == bindparam("user_id"))
+                   .order_by(security_events.c.at.desc(), security_events.c.id.desc()).limit(bindparam("limit")))
+FIRST_EVENTS = _EVENTS_OF_USER
+EVENTS_AFTER = _EVENTS_OF_USER.where(
+    tuple_(security_events.c.at, security_events.c.id)
+    < tuple_(bindparam("after_at", type_=UTCDateTime), bindparam("after_id", type_=security_events.c.id.type)))
 
 # -- rate limits (when no Redis is configured) --------------------------------------------------------
 # Reserve one attempt: count it if the key's window has passed (a new window starts now) or the key is

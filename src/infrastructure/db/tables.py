@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    false,
 )
 
 from domain.items import MAX_TITLE_LENGTH
@@ -32,7 +34,7 @@ NAMING = {
 }
 # The Alembic revision these tables are (migrations/versions: the newest). The readiness check compares the
 # database's against it; tests/integration/test_migrations.py holds it to Alembic's head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 metadata = MetaData(naming_convention=NAMING)
 
@@ -68,6 +70,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("credential_version", Integer, nullable=False, server_default="0"),  # domain/user.py
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
 )
 
 sessions = Table(
@@ -121,6 +124,9 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),
+    Column("recipient", String(MAX_EMAIL_LENGTH), nullable=True),  # None: the account's current address
+    Column("recipient_verified", Boolean, nullable=True),  # whether `recipient` is proven (None: no recipient)
+    Column("sealed_link", Text, nullable=True),  # encrypted; dropped once sent (domain/notifications.py)
     Index("ix_notifications_user_created", "user_id", "created_at"),
     Index("ix_notifications_status_created", "status", "created_at"),
 )
@@ -135,4 +141,34 @@ rate_limits = Table(
     Column("window_ends_at", UTCDateTime, nullable=False),
     Column("hits", Integer, nullable=False),
     Index("ix_rate_limits_window_ends_at", "window_ends_at"),
+)
+
+# Reset and verification tokens (domain/account_tokens.py): the digest only, never the token.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("email", String(MAX_EMAIL_LENGTH), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("spent_at", UTCDateTime, nullable=True),  # used or voided
+    Index("ix_account_tokens_user_kind", "user_id", "kind"),
+)
+
+# The security log (domain/security_events.py): append-only, no foreign key (it outlives the account).
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(16), nullable=False),
+    Column("actor_id", Uuid, nullable=True),
+    Column("ip", String(MAX_IP_LENGTH), nullable=True),
+    Column("user_agent", String(MAX_USER_AGENT_LENGTH), nullable=True),
+    Column("session_id", Uuid, nullable=True),
+    Index("ix_security_events_user_at", "user_id", "at", "id"),
 )

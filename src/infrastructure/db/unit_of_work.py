@@ -31,8 +31,10 @@ from infrastructure.db.held_inserts import HeldInserts
 from infrastructure.db.repositories import (
     Insertion,
     ProfileCache,
+    SqlAccountTokenRepository,
     SqlItemRepository,
     SqlNotificationRepository,
+    SqlSecurityEventRepository,
     SqlSessionRepository,
     SqlUserRepository,
 )
@@ -53,6 +55,8 @@ class _Unit(UnitOfWork):
         self.sessions = SqlSessionRepository(runner, insert)
         self.items = SqlItemRepository(runner)
         self.notifications = SqlNotificationRepository(runner, insert, self._recorded.append)
+        self.account_tokens = SqlAccountTokenRepository(runner)
+        self.security_events = SqlSecurityEventRepository(runner, insert)
 
     async def __aenter__(self) -> Self:
         return self

@@ -16,15 +16,21 @@ from infrastructure.utils.timefmt import rfc3339
 
 
 class LogFileNotifier(Notifier):
-    def __init__(self, path: Path) -> None:
+    """A development mailbox: it mails nobody (so it delivers every kind, to proven addresses or not), and it
+    holds each mail as a mailbox would, the secret link of a reset or verification included."""
+
+    mails_people = False
+
+    def __init__(self, path: Path, product_name: str = "Gatehouse") -> None:
         self._path = path
+        self._product = product_name
         self._lock = anyio.Lock()
 
-    async def deliver(self, notification: Notification, recipient: Email) -> None:
+    async def deliver(self, notification: Notification, recipient: Email, link: str | None = None) -> None:
         line = json.dumps({
             "id": str(notification.id), "to": recipient.value, "kind": notification.kind.value,
-            "subject": notification.subject, "message": notification.message,
-            "created_at": rfc3339(notification.created_at),
+            "subject": f"{self._product}: {notification.subject}", "message": notification.message,
+            "body": notification.mail_text(link), "created_at": rfc3339(notification.created_at),
         }, ensure_ascii=False) + "\n"
         async with self._lock:
             # File writes block: run them in a worker thread, never on the event loop.

@@ -21,20 +21,24 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 10.0
+    product_name: str = "Gatehouse"
 
 
 class SmtpNotifier(Notifier):
+    mails_people = True
+
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
 
-    async def deliver(self, notification: Notification, recipient: Email) -> None:
+    async def deliver(self, notification: Notification, recipient: Email, link: str | None = None) -> None:
         message = EmailMessage()
         message["From"] = self._config.sender
         to = recipient.with_ascii_domain()  # a Unicode domain as its A-label: no SMTPUTF8 needed for it
         message["To"] = to
-        message["Subject"] = notification.subject
+        message["Subject"] = f"{self._config.product_name}: {notification.subject}"
         message["Message-ID"] = make_msgid(idstring=notification.id.hex, domain="gatehouse")
-        message.set_content(notification.message)
+        # Quoted-printable: a long link is soft-wrapped in transit and whole again in the decoded text.
+        message.set_content(notification.mail_text(link), cte="quoted-printable")
         c = self._config
         import aiosmtplib  # only processes that send mail load it
 
