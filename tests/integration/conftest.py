@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.conftest import IN_CI, truncate_all
+from tests.integration.test_notifiers import Inbox
+from tests.live_server import free_port
 
 REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -67,3 +70,15 @@ async def empty_postgres(postgres_url: str) -> AsyncIterator[str]:
     finally:
         await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await conn.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Inbox]]:
+    """A real SMTP server (aiosmtpd) in the test process, and the mail it received."""
+    inbox = Inbox()
+    port = free_port()
+    # aiosmtpd's default 5 s start-up limit is a hang guard, and a busy host can need more
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=60)
+    controller.start()
+    yield port, inbox
+    controller.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
@@ -29,17 +28,6 @@ class Inbox:
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
 
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, Inbox]]:
-    inbox = Inbox()
-    port = free_port()
-    # aiosmtpd's default 5 s start-up limit is a hang guard, and a busy host can need more
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=60)
-    controller.start()
-    yield port, inbox
-    controller.stop()
 
 
 def _notification(message: str = "hello there") -> Notification:
