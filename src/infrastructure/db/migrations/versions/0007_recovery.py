@@ -21,12 +21,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("notifications") as batch:
-        batch.add_column(sa.Column("recipient", sa.String(320), nullable=True))
-        batch.add_column(sa.Column("recipient_verified", sa.Boolean(), nullable=True))
-        batch.add_column(sa.Column("sealed_link", sa.Text(), nullable=True))
+    # Plain ADD COLUMN (SQLite supports it for these columns): a batch "move and copy" would recreate
+    # `users`, and on SQLite dropping the old table runs its ON DELETE CASCADE, emptying every table that
+    # refers to it (found by tests/integration/test_upgrade_to_recovery.py).
+    op.add_column("users", sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("notifications", sa.Column("recipient", sa.String(320), nullable=True))
+    op.add_column("notifications", sa.Column("recipient_verified", sa.Boolean(), nullable=True))
+    op.add_column("notifications", sa.Column("sealed_link", sa.Text(), nullable=True))
     op.create_table(
         "account_tokens",
         sa.Column("digest", sa.String(64), nullable=False),
@@ -59,9 +60,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("security_events")
     op.drop_table("account_tokens")
-    with op.batch_alter_table("notifications") as batch:
-        batch.drop_column("sealed_link")
-        batch.drop_column("recipient_verified")
-        batch.drop_column("recipient")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("email_verified")
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch recreate: see upgrade().
+    for table, column in (("notifications", "sealed_link"), ("notifications", "recipient_verified"),
+                          ("notifications", "recipient"), ("users", "email_verified")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
