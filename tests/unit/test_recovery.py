@@ -163,7 +163,7 @@ async def test_a_lock_out_is_recorded_once_by_the_system(gatehouse: Gatehouse) -
 async def test_an_unverified_account_cannot_log_in_when_verification_is_required(gatehouse: Gatehouse) -> None:
     await gatehouse.sign_up()
     gatehouse.container.log_in.reset()
-    gatehouse.container.settings().require_verified_email = True  # type: ignore[misc]
+    gatehouse.container.settings().require_verified_email = True
     with pytest.raises(EmailNotVerified):
         await gatehouse.container.log_in().execute(LoginCommand("alice@example.com", PASSWORD, CLIENT))
     assert gatehouse.store.sessions == {}
