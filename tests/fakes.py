@@ -288,6 +288,11 @@ class InMemoryAccountTokens(AccountTokenRepository):
                 self._s.account_tokens[digest] = (token, now)
 
 
+    async def void_all(self, user_id: UUID, now: datetime) -> None:
+        for kind in AccountTokenKind:
+            await self.void(user_id, kind, now)
+
+
 class InMemorySecurityEvents(SecurityEventRepository):
     def __init__(self, store: InMemoryStore) -> None:
         self._s = store

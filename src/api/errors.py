@@ -66,7 +66,7 @@ def render_domain_error(error: e.DomainError) -> Response:
     if isinstance(error, e.WeakPassword):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "weak_password"}]
     elif isinstance(error, e.InvalidEmail):
-        extra["errors"] = [{"loc": ["body", "email"], "msg": error.detail, "type": "invalid_email"}]
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "invalid_email"}]
     return problem_response(status_of(error), error.code, error.detail, error.title, headers_of(error), **extra)
 
 

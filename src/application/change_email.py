@@ -40,19 +40,23 @@ class ChangeEmail:
         if await limited_attempt(self._limiter, str(user.id), lambda: self._matches(user, current_password)) is None:
             raise WrongCurrentPassword("The current password is wrong")
         if new == user.email:
-            raise InvalidEmail("new_email is the account's address already")
+            raise InvalidEmail("new_email is the account's address already", field="new_email")
         async with self._uow(autocommit=True) as uow:
             if await uow.users.get_by_email(new) is not None:
                 raise EmailTaken("An account with this email already exists")
-        if await self._per_address.reserve(new.value) is not None:
-            return  # capped: the same answer, nothing sent
+        # Capped per new address and per account (so one account cannot mail any number of addresses):
+        # beyond either, the same answer and nothing sent.
+        if (await self._per_address.reserve(f"account|{user.id}") is not None
+                or await self._per_address.reserve(new.value) is not None):
+            return
         now = self._clock.now()
         async with self._uow() as uow:
             await uow.users.require_credentials(user.id, user.credential_version)
             await self._links.send_verification(uow, user, new, now)
             await uow.notifications.add(Notification.queue(
                 id=self._ids.new_id(), user_id=user.id, kind=NotificationKind.EMAIL_CHANGE_REQUESTED,
-                message=change_requested_message(new), now=now, lease=self._delivery.lease), user)
+                message=change_requested_message(new), now=now, lease=self._delivery.lease,
+                recipient=user.email, recipient_verified=user.email_verified), user)  # the old address, always
             await uow.security_events.add(self._log.event(user.id, SecurityEventType.EMAIL_CHANGE_REQUESTED, now,
                                                           client, session_id=principal.session_id))
             await uow.commit()

@@ -4,7 +4,6 @@ from application.dto import ChangePasswordCommand, ClientInfo
 from application.passwords import check_password_policy, limited_attempt
 from application.security_log import SecurityLog
 from application.unit_of_work import UnitOfWorkFactory
-from domain.account_tokens import AccountTokenKind
 from domain.errors import InvalidToken, WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Notification, NotificationKind
 from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter, SessionActivity
@@ -55,7 +54,7 @@ class ChangePassword:
                 raise WrongCurrentPassword("The current password is wrong")
             ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_CHANGED,
                                                           keep=principal.session_id)
-            await uow.account_tokens.void(user.id, AccountTokenKind.PASSWORD_RESET, now)
+            await uow.account_tokens.void_all(user.id, now)  # reset links, and any pending change of address
             await uow.notifications.add(notification, user)
             await uow.security_events.add(self._log.event(user.id, SecurityEventType.PASSWORD_CHANGED, now, client,
                                                           session_id=principal.session_id))

@@ -30,26 +30,34 @@ class ConfirmEmail:
                                            "request a new one")
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise invalid
+        digest = TokenDigest.of(token)
         now = self._clock.now()
+        async with self._uow(autocommit=True) as uow:
+            found = await uow.account_tokens.find_usable(digest, AccountTokenKind.EMAIL_VERIFICATION, now)
+            user = await uow.users.get(found.user_id) if found is not None else None
+        if found is None or user is None:
+            raise invalid
         async with self._uow() as uow:
-            spent = await uow.account_tokens.spend(TokenDigest.of(token), AccountTokenKind.EMAIL_VERIFICATION, now)
-            user = await uow.users.get(spent.user_id) if spent is not None else None
-            if spent is None or user is None:
-                raise invalid
-            if spent.email == user.email:
+            # The account's row first, then the token (the order of every writer of both; see ResetPassword).
+            if found.email == user.email:
                 await uow.users.mark_verified(user.id, user.email)
                 user.email_verified = True
-                await uow.security_events.add(self._log.event(user.id, SecurityEventType.EMAIL_VERIFIED, now, client))
+                event = SecurityEventType.EMAIL_VERIFIED
             else:
                 old_email, old_verified = user.email, user.email_verified
-                user.change_email(spent.email, now)
+                user.change_email(found.email, now)
                 await uow.users.change_email(user)  # EmailTaken: rolled back, the link stays unspent
+                event = SecurityEventType.EMAIL_CHANGED
+            spent = await uow.account_tokens.spend(digest, AccountTokenKind.EMAIL_VERIFICATION, now)
+            if spent is None:  # spent or voided meanwhile: nothing of the above stays
+                raise invalid
+            if event is SecurityEventType.EMAIL_CHANGED:
                 # A reset link went to the old address: it no longer recovers this account.
                 await uow.account_tokens.void(user.id, AccountTokenKind.PASSWORD_RESET, now)
-                await uow.security_events.add(self._log.event(user.id, SecurityEventType.EMAIL_CHANGED, now, client))
                 await uow.notifications.add(Notification.queue(
                     id=self._ids.new_id(), user_id=user.id, kind=NotificationKind.EMAIL_CHANGED,
                     message=email_changed_message(user.email), now=now, lease=self._delivery.lease,
                     recipient=old_email, recipient_verified=old_verified), user)
+            await uow.security_events.add(self._log.event(user.id, event, now, client))
             await uow.commit()
         return user

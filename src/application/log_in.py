@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from application.accounts import account_of
 from application.dto import ClientInfo, LoginCommand
 from application.passwords import limited_attempt
 from application.security_log import SecurityLog
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import AfterResponse, UnitOfWorkFactory
-from domain.errors import CredentialsChanged, EmailNotVerified, InvalidCredentials, InvalidEmail, RateLimited
+from domain.errors import CredentialsChanged, EmailNotVerified, InvalidCredentials, RateLimited
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
 from domain.rate_limits import rate_limit_address
@@ -52,23 +53,23 @@ class LogIn:
         key = f"{normalized}|{rate_limit_address(command.client.ip)}"
         found: list[User] = []
         try:
-            user = await limited_attempt(self._limiter, key, lambda: self._verified_user(normalized, command, found))
+            user = await limited_attempt(self._limiter, key, lambda: self._verified_user(command, found))
         except RateLimited:
             self._after.defer(lambda: self._record_lockout(key, command))
             raise
         if user is None:
             if found:
-                self._after.defer(lambda: self._record(found[0], SecurityEventType.LOGIN_FAILED, command.client))
+                self._after.defer(lambda: self._record_failure(key, found[0], command.client))
             raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
         if self._require_verified and not user.email_verified:
             raise EmailNotVerified("Confirm your email address first: follow the link in the mail we sent")
         return await self._start_session(user, command)
 
-    async def _verified_user(self, normalized: str, command: LoginCommand, found: list[User]) -> User | None:
+    async def _verified_user(self, command: LoginCommand, found: list[User]) -> User | None:
         """The account, if the password is its password; the same work (one Argon2 verify) either way.
         An account found for the address goes into `found`."""
         password = command.password
-        user = await self._find_user(normalized, command.email)
+        user = await self._find_user(command.email)
         if user is not None:
             found.append(user)
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
@@ -81,28 +82,21 @@ class LogIn:
         async with self._uow(autocommit=True) as uow:
             await uow.security_events.add(self._log.event(user.id, type, self._clock.now(), client, actor=actor))
 
+    async def _record_failure(self, key: str, user: User, client: ClientInfo) -> None:
+        """A counted failure: the lock-out it may lead to is a new one, to be recorded once again."""
+        await self._lockouts.reset(key)
+        await self._record(user, SecurityEventType.LOGIN_FAILED, client)
+
     async def _record_lockout(self, key: str, command: LoginCommand) -> None:
         if await self._lockouts.reserve(key) is not None:
             return  # this lock-out is recorded already
-        user = await self._find_user(Email.normalize(command.email), command.email)
+        user = await self._find_user(command.email)
         if user is not None:
             await self._record(user, SecurityEventType.LOGIN_RATE_LIMITED, command.client, Actor.SYSTEM)
 
-    async def _find_user(self, normalized: str, typed: str) -> User | None:
-        """The account of the address's one spelling; or, for an account left in its earlier spelling
-        because it collided with another (domain/user.py), the account of exactly that spelling."""
-        earlier = Email.earlier_spelling(typed)
-        try:
-            spellings = [Email(earlier)] if earlier != normalized else []
-            spellings.append(Email(normalized))
-        except InvalidEmail:
-            return None
+    async def _find_user(self, typed: str) -> User | None:
         async with self._uow(autocommit=True) as uow:
-            for email in spellings:
-                user = await uow.users.get_by_email(email)
-                if user is not None:
-                    return user
-        return None
+            return await account_of(uow, typed)
 
     async def _start_session(self, user: User, command: LoginCommand) -> IssuedTokens:
         new_hash = None

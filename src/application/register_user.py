@@ -4,6 +4,7 @@ from application.account_links import AccountLinks
 from application.dto import RegisterCommand
 from application.passwords import check_password_policy
 from application.unit_of_work import UnitOfWorkFactory
+from domain.errors import EmailTaken
 from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter
 from domain.user import Email, User
 
@@ -30,6 +31,9 @@ class RegisterUser:
         now = self._clock.now()
         user = User(id=self._ids.new_id(), email=email, password_hash=password_hash,
                     full_name=command.full_name, created_at=now, updated_at=now)
+        async with self._uow(autocommit=True) as uow:  # a refused registration must not spend the address's cap
+            if await uow.users.get_by_email(email) is not None:
+                raise EmailTaken("An account with this email already exists")
         mail = await self._per_address.reserve(email.value) is None  # counted outside the transaction
         async with self._uow() as uow:
             await uow.users.add(user)  # EmailTaken on a duplicate, whoever wins a race

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from application.account_links import AccountLinks
+from application.accounts import account_of
 from application.dto import ClientInfo
 from application.security_log import SecurityLog
 from application.unit_of_work import AfterResponse, UnitOfWorkFactory
-from domain.errors import InvalidEmail, RateLimited
+from domain.errors import RateLimited
 from domain.ports import Clock, RateLimiter
 from domain.rate_limits import rate_limit_address
 from domain.security_events import SecurityEventType
-from domain.user import Email
 
 
 class RequestPasswordReset:
@@ -33,18 +33,14 @@ class RequestPasswordReset:
         retry_after = await self._per_client.reserve(rate_limit_address(client.ip))
         if retry_after is not None:
             raise RateLimited(retry_after, "reset requests")
-        self._after.defer(lambda: self._send(Email.normalize(email), client))
+        self._after.defer(lambda: self._send(email, client))
 
-    async def _send(self, normalized: str, client: ClientInfo) -> None:
-        try:
-            address = Email(normalized)
-        except InvalidEmail:
-            return
+    async def _send(self, typed: str, client: ClientInfo) -> None:
         async with self._uow(autocommit=True) as uow:
-            user = await uow.users.get_by_email(address)
+            user = await account_of(uow, typed)
         if user is None:  # unknown (disabled accounts join here with the administration issue)
             return
-        if await self._per_address.reserve(address.value) is not None:
+        if await self._per_address.reserve(user.email.value) is not None:
             return  # capped: nothing sent, nothing voided
         now = self._clock.now()
         async with self._uow() as uow:

@@ -43,16 +43,21 @@ class ResetPassword:
             raise InvalidResetToken("This reset link is unknown, expired or already used; request a new one")
         new_hash = await self._hasher.hash(new_password)
         now = self._clock.now()
+        async with self._uow(autocommit=True) as uow:
+            user = await uow.users.get(found.user_id)
+        if user is None:
+            raise InvalidResetToken("This reset link is unknown, expired or already used; request a new one")
         async with self._uow() as uow:
-            spent = await uow.account_tokens.spend(digest, AccountTokenKind.PASSWORD_RESET, now)
-            user = await uow.users.get(spent.user_id) if spent is not None else None
-            if spent is None or user is None:
-                raise InvalidResetToken("This reset link is unknown, expired or already used; request a new one")
+            # The account's row first, then its tokens: the order of every other writer of both (a password
+            # change, a change of address), so two of them never wait on each other in a cycle.
             checked_version = user.credential_version
             user.change_password_hash(new_hash, now)
             if not await uow.users.change_password(user, checked_version):
                 raise InvalidResetToken("The password changed meanwhile; request a new reset link")
-            await uow.account_tokens.void(user.id, AccountTokenKind.PASSWORD_RESET, now)
+            spent = await uow.account_tokens.spend(digest, AccountTokenKind.PASSWORD_RESET, now)
+            if spent is None or spent.user_id != user.id:  # another confirm won: roll the password back
+                raise InvalidResetToken("This reset link is unknown, expired or already used; request a new one")
+            await uow.account_tokens.void_all(user.id, now)
             if await uow.users.mark_verified(user.id, spent.email):
                 user.email_verified = True
             ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.PASSWORD_RESET)
@@ -60,6 +65,7 @@ class ResetPassword:
                                                           now, client))
             await uow.notifications.add(Notification.queue(
                 id=self._ids.new_id(), user_id=user.id, kind=NotificationKind.PASSWORD_CHANGED,
-                message=RESET_COMPLETED_TEXT, now=now, lease=self._delivery.lease), user)
+                message=RESET_COMPLETED_TEXT, now=now, lease=self._delivery.lease,
+                recipient=user.email, recipient_verified=user.email_verified), user)
             await uow.commit()
         self._activity.forget(ended)

@@ -29,6 +29,10 @@ class WeakPassword(DomainError):
 class InvalidEmail(DomainError):
     code, title = "validation_error", "Invalid email address"
 
+    def __init__(self, detail: str | None = None, field: str = "email") -> None:
+        super().__init__(detail)
+        self.field = field
+
 
 class InvalidCredentials(DomainError):
     code, title = "invalid_credentials", "Invalid credentials"

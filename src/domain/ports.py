@@ -92,6 +92,9 @@ class AccountTokenRepository(Protocol):
         """Spend it if it is unspent and unexpired (one statement: of concurrent spends, one wins)."""
 
     async def void(self, user_id: UUID, kind: AccountTokenKind, now: datetime) -> None: ...
+    async def void_all(self, user_id: UUID, now: datetime) -> None:
+        """Every outstanding link of the user, of both kinds: after a change of credentials nothing the old
+        ones approved (a pending change of address, above all) may still be confirmed."""
 
 
 class SecurityEventRepository(Protocol):

@@ -340,3 +340,50 @@ async def test_deleting_needs_a_body_with_the_current_password(client: httpx.Asy
     alice = await account(client)
     assert_problem(await client.request("DELETE", "/users/me", headers=alice.auth), 422, "validation_error")
     assert_problem(await client.request("DELETE", "/users/me", json={"current_password": PASSWORD}), 401)
+
+
+async def test_a_pending_change_of_address_does_not_survive_a_password_reset(
+        client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    alice = await account(client)
+    thief = unique_email("thief")
+    assert (await _change(client, alice, thief)).status_code == 202  # someone who knew the password
+    stolen = mailbox.token(thief, VERIFY)
+    assert (await _confirm_reset(client, await _reset_link_for(client, mailbox, alice.email))).status_code == 204
+    assert_problem(await _confirm_email(client, stolen), 400, "invalid_verification_token")
+    await login(client, alice.email, NEW_PASSWORD)
+
+
+async def test_a_pending_change_of_address_does_not_survive_a_password_change(
+        client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    alice = await account(client)
+    thief = unique_email("thief")
+    assert (await _change(client, alice, thief)).status_code == 202
+    changed = await client.post("/users/me/password", headers=alice.auth,
+                                json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 204
+    assert_problem(await _confirm_email(client, mailbox.token(thief, VERIFY)), 400, "invalid_verification_token")
+
+
+async def test_refused_registrations_do_not_spend_the_addresses_verification_mail(
+        client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    alice = await account(client)
+    for _ in range(3):
+        assert_problem(await client.post("/auth/register", json={"email": alice.email, "password": PASSWORD}), 409)
+    for _ in range(2):
+        assert (await client.post("/users/me/email-verification", headers=alice.auth)).status_code == 202
+    assert len(mailbox.mails(alice.email, VERIFY)) == 3  # the registration's and both requested
+
+
+async def test_one_account_cannot_mail_verification_links_to_any_number_of_addresses(
+        client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    alice = await account(client)
+    targets = [unique_email("target") for _ in range(5)]
+    for target in targets:
+        assert (await _change(client, alice, target)).status_code == 202
+    assert sum(len(mailbox.mails(target, VERIFY)) for target in targets) == 3
+
+
+async def test_asking_to_change_to_the_current_address_names_the_field(client: httpx.AsyncClient) -> None:
+    alice = await account(client)
+    problem = assert_problem(await _change(client, alice, alice.email), 422, "validation_error")
+    assert problem["errors"][0]["loc"] == ["body", "new_email"]

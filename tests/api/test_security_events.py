@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.conftest import ClockedApp
 from tests.api.helpers import PASSWORD, Account, account, assert_problem, claims_of, login, unique_email
 from tests.conftest import AppFactory, client_for
 
@@ -96,3 +97,15 @@ async def test_one_user_never_sees_anothers_events(client: httpx.AsyncClient) ->
     alices = {e["id"] for e in (await _events(client, alice))["events"]}
     bobs = {e["id"] for e in (await _events(client, bob))["events"]}
     assert alices.isdisjoint(bobs)
+
+
+async def test_each_lock_out_is_recorded_once_even_when_they_follow_each_other(clocked_app: ClockedApp) -> None:
+    app, clock = await clocked_app(login_max_failures=2, login_failure_window_seconds=60)
+    async with client_for(app) as client:
+        alice = await account(client)
+        for _ in range(2):  # two lock-outs, one after the other
+            for _ in range(4):
+                await client.post("/auth/login", json={"email": alice.email, "password": "a wrong guess"})
+            clock.advance(seconds=61)
+        types = [e["type"] for e in (await _events(client, alice))["events"]]
+    assert types.count("login_rate_limited") == 2

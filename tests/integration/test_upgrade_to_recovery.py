@@ -92,13 +92,23 @@ async def test_going_back_to_the_previous_release_keeps_its_data(fresh_database:
     email = await _previous_release_with_data(fresh_database, tmp_path)
     engine = create_engine(make_settings(tmp_path, fresh_database))
     try:
+        async with engine.begin() as conn:  # what this release adds: kinds and a status the previous lacks
+            user_id = (await conn.execute(sa.select(users.c.id))).scalar_one()
+            now = datetime.now(UTC)
+            await conn.execute(sa.insert(notifications).values([
+                {"id": uuid.uuid4(), "user_id": user_id, "kind": "password_reset", "message": "m",
+                 "status": "queued", "created_at": now, "attempts": 0},
+                {"id": uuid.uuid4(), "user_id": user_id, "kind": "message", "message": "m",
+                 "status": "withheld", "created_at": now, "attempts": 0}]))
         await downgrade(engine, "0006")
         async with engine.connect() as conn:
             counts = [(await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar()  # noqa: S608
                       for table in ("users", "sessions", "items", "notifications")]
             kept = (await conn.execute(sa.text("SELECT email FROM users"))).scalar()
+            readable = set((await conn.execute(sa.text("SELECT kind, status FROM notifications"))).all())
         await upgrade(engine)
     finally:
         await engine.dispose()
-    assert counts == [1, 1, 1, 1]
+    assert counts == [1, 1, 1, 2]  # the old notification, and the message (now failed); the reset mail went
     assert kept == email
+    assert readable == {("new_login", "delivered"), ("message", "failed")}

@@ -79,7 +79,7 @@ if (token) form.hidden = false; else incomplete("password reset");
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   button.disabled = true;
-  const answer = await post("/auth/password-reset/confirm", {token: token, new_password: field.value});
+  const answer = await post("auth/password-reset/confirm", {token: token, new_password: field.value});
   button.disabled = false;
   field.removeAttribute("aria-invalid");
   if (answer.status === 204) {
@@ -105,7 +105,7 @@ const button = document.getElementById("confirm");
 if (token) button.hidden = false; else incomplete("verification mail");
 button.addEventListener("click", async () => {
   button.disabled = true;
-  const answer = await post("/auth/email-verification/confirm", {token: token});
+  const answer = await post("auth/email-verification/confirm", {token: token});
   button.disabled = false;
   if (answer.status === 200) {
     button.hidden = true;

@@ -9,9 +9,12 @@ from sqlalchemy import exc as sa_exc
 
 # SQLSTATE classes/codes of an unavailable server: connection exceptions (08…), operator intervention
 # (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), too many connections (53300).
-_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# Outages, and the transient conflicts Postgres resolves by aborting one transaction (a deadlock, a
+# serialization failure): either way the request may simply be retried, so it is answered 503 + Retry-After.
+_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300", "40P01", "40001")
 _OUTAGE_NAMES = {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
-                 "TooManyConnectionsError", "AdminShutdownError", "CrashShutdownError", "InterfaceError"}
+                 "TooManyConnectionsError", "AdminShutdownError", "CrashShutdownError", "InterfaceError",
+                 "DeadlockDetectedError", "SerializationError"}
 
 
 def is_outage(error: BaseException) -> bool:

@@ -128,6 +128,9 @@ class SqlAccountTokenRepository(AccountTokenRepository):
     async def void(self, user_id: UUID, kind: AccountTokenKind, now: datetime) -> None:
         await self._db.run(sql.VOID_ACCOUNT_TOKENS, {"owner": user_id, "token_kind": kind.value, "now": now})
 
+    async def void_all(self, user_id: UUID, now: datetime) -> None:
+        await self._db.run(sql.VOID_ALL_ACCOUNT_TOKENS, {"owner": user_id, "now": now})
+
 
 class SqlSecurityEventRepository(SecurityEventRepository):
     def __init__(self, db: StatementRunner, insert: Insertion) -> None:

@@ -223,6 +223,9 @@ _UNSPENT_OF_KIND = and_(account_tokens.c.user_id == bindparam("owner"),
                         account_tokens.c.kind == bindparam("token_kind"),
                         account_tokens.c.spent_at.is_(None))
 VOID_ACCOUNT_TOKENS = update(account_tokens).where(_UNSPENT_OF_KIND).values(spent_at=_NOW)
+VOID_ALL_ACCOUNT_TOKENS = (update(account_tokens)
+                           .where(account_tokens.c.user_id == bindparam("owner"), account_tokens.c.spent_at.is_(None))
+                           .values(spent_at=_NOW))
 INSERT_ACCOUNT_TOKEN = _insert_row(account_tokens)
 _USABLE = and_(account_tokens.c.digest == bindparam("token_digest"), account_tokens.c.kind == bindparam("token_kind"),
                account_tokens.c.spent_at.is_(None), account_tokens.c.expires_at > _NOW)
