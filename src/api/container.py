@@ -31,6 +31,7 @@ from application.list_sessions import ListSessions
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
+from application.passwords import CurrentPassword
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset
 from application.resend_verification import ResendVerification
@@ -195,6 +196,8 @@ class Container(containers.DeclarativeContainer):
     link_targets = providers.Singleton(_link_targets, settings=settings)
     recovery_policy = providers.Singleton(_recovery_policy, settings=settings)
     security_log = providers.Singleton(SecurityLog, ids=ids)
+    current_password = providers.Singleton(CurrentPassword, uow=unit_of_work, hasher=hasher,
+                                           limiter=password_check_limiter)  # one counter for every such check
     account_links = providers.Singleton(AccountLinks, tokens=secret_tokens, sealer=link_sealer, targets=link_targets,
                                         ids=ids, policy=recovery_policy, delivery=delivery_policy)
 
@@ -228,18 +231,17 @@ class Container(containers.DeclarativeContainer):
                                               per_address=verification_mail_limiter, clock=clock)
     confirm_email = providers.Singleton(ConfirmEmail, uow=unit_of_work, log=security_log, clock=clock, ids=ids,
                                         delivery=delivery_policy)
-    change_email = providers.Singleton(ChangeEmail, uow=unit_of_work, hasher=hasher, limiter=password_check_limiter,
+    change_email = providers.Singleton(ChangeEmail, uow=unit_of_work, current=current_password,
                                        per_address=verification_mail_limiter, links=account_links, log=security_log,
                                        clock=clock, ids=ids, delivery=delivery_policy)
-    delete_account = providers.Singleton(DeleteAccount, uow=unit_of_work, hasher=hasher,
-                                         limiter=password_check_limiter, activity=session_activity,
-                                         log=security_log, clock=clock)
+    delete_account = providers.Singleton(DeleteAccount, uow=unit_of_work, current=current_password,
+                                         activity=session_activity, log=security_log, clock=clock)
     list_security_events = providers.Singleton(ListSecurityEvents, uow=unit_of_work)
     authenticate = providers.Singleton(Authenticate, signer=signer, activity=session_activity, clock=clock)
     get_profile = providers.Singleton(GetProfile, uow=unit_of_work)
     update_profile = providers.Singleton(UpdateProfile, uow=unit_of_work, clock=clock)
     change_password = providers.Singleton(ChangePassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
-                                          limiter=password_check_limiter, activity=session_activity, clock=clock,
+                                          current=current_password, activity=session_activity, clock=clock,
                                           ids=ids, delivery=delivery_policy, log=security_log)
     create_item = providers.Singleton(CreateItem, uow=unit_of_work, clock=clock, ids=ids)
     list_items = providers.Singleton(ListItems, uow=unit_of_work)

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from application.account_links import AccountLinks
 from application.dto import ClientInfo
-from application.passwords import limited_attempt
+from application.passwords import CurrentPassword
 from application.security_log import SecurityLog
 from application.unit_of_work import UnitOfWorkFactory
-from domain.errors import EmailTaken, InvalidEmail, InvalidToken, WrongCurrentPassword
+from domain.errors import EmailTaken, InvalidEmail
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, change_requested_message
-from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter
+from domain.ports import Clock, IdGenerator, RateLimiter
 from domain.security_events import SecurityEventType
 from domain.tokens import Principal
-from domain.user import Email, User
+from domain.user import Email
 
 
 class ChangeEmail:
@@ -18,12 +18,11 @@ class ChangeEmail:
     check of it): a link goes to the new address, a notice to the current one; nothing changes until the
     link is confirmed (ConfirmEmail). The new address gets at most so many links per hour."""
 
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
-                 per_address: RateLimiter, links: AccountLinks, log: SecurityLog, clock: Clock, ids: IdGenerator,
+    def __init__(self, uow: UnitOfWorkFactory, current: CurrentPassword, per_address: RateLimiter,
+                 links: AccountLinks, log: SecurityLog, clock: Clock, ids: IdGenerator,
                  delivery: DeliveryPolicy) -> None:
         self._uow = uow
-        self._hasher = hasher
-        self._limiter = limiter
+        self._current = current
         self._per_address = per_address
         self._links = links
         self._log = log
@@ -33,12 +32,7 @@ class ChangeEmail:
 
     async def execute(self, principal: Principal, new_email: str, current_password: str, client: ClientInfo) -> None:
         new = Email.parse(new_email)
-        async with self._uow(autocommit=True) as uow:
-            user = await uow.users.get(principal.user_id)
-        if user is None:
-            raise InvalidToken("The account of this token no longer exists")
-        if await limited_attempt(self._limiter, str(user.id), lambda: self._matches(user, current_password)) is None:
-            raise WrongCurrentPassword("The current password is wrong")
+        user = await self._current.check(principal.user_id, current_password)
         if new == user.email:
             raise InvalidEmail("new_email is the account's address already", field="new_email")
         async with self._uow(autocommit=True) as uow:
@@ -60,6 +54,3 @@ class ChangeEmail:
             await uow.security_events.add(self._log.event(user.id, SecurityEventType.EMAIL_CHANGE_REQUESTED, now,
                                                           client, session_id=principal.session_id))
             await uow.commit()
-
-    async def _matches(self, user: User, password: str) -> User | None:
-        return user if await self._hasher.verify(user.password_hash, password) else None

@@ -1,29 +1,28 @@
 from __future__ import annotations
 
 from application.dto import ChangePasswordCommand, ClientInfo
-from application.passwords import check_password_policy, limited_attempt
+from application.passwords import CurrentPassword, check_password_policy
 from application.security_log import SecurityLog
 from application.unit_of_work import UnitOfWorkFactory
-from domain.errors import InvalidToken, WrongCurrentPassword
+from domain.errors import WrongCurrentPassword
 from domain.notifications import CREDENTIALS_CHANGED_TEXT, DeliveryPolicy, Notification, NotificationKind
-from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, RateLimiter, SessionActivity
+from domain.ports import Clock, CommonPasswords, IdGenerator, PasswordHasher, SessionActivity
 from domain.security_events import SecurityEventType
 from domain.session import RevocationReason
 from domain.tokens import Principal
-from domain.user import User
 
 
 class ChangePassword:
     """Change the password; every other session of the user ends, the caller's stays; the user is told."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-                 limiter: RateLimiter, activity: SessionActivity, clock: Clock, ids: IdGenerator,
+                 current: CurrentPassword, activity: SessionActivity, clock: Clock, ids: IdGenerator,
                  delivery: DeliveryPolicy, log: SecurityLog) -> None:
         self._uow = uow
         self._log = log
         self._hasher = hasher
         self._common = common
-        self._limiter = limiter
+        self._current = current
         self._activity = activity
         self._clock = clock
         self._ids = ids
@@ -32,15 +31,7 @@ class ChangePassword:
     async def execute(self, principal: Principal, command: ChangePasswordCommand,
                       client: ClientInfo | None = None) -> None:
         check_password_policy(command.new_password, self._common, field="new_password")
-        async with self._uow(autocommit=True) as uow:
-            user = await uow.users.get(principal.user_id)
-        if user is None:
-            raise InvalidToken("The account of this token no longer exists")
-        # One counter per user for every check of the current password (apart from login's).
-        checked = await limited_attempt(self._limiter, str(user.id),
-                                        lambda: self._matches(user, command.current_password))
-        if checked is None:
-            raise WrongCurrentPassword("The current password is wrong")
+        user = await self._current.check(principal.user_id, command.current_password)
         new_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
         notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
@@ -60,6 +51,3 @@ class ChangePassword:
                                                           session_id=principal.session_id))
             await uow.commit()
         self._activity.forget(ended)
-
-    async def _matches(self, user: User, password: str) -> User | None:
-        return user if await self._hasher.verify(user.password_hash, password) else None

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from application.dto import ClientInfo
-from application.passwords import limited_attempt
+from application.passwords import CurrentPassword
 from application.security_log import SecurityLog
 from application.unit_of_work import UnitOfWorkFactory
-from domain.errors import CredentialsChanged, InvalidToken, WrongCurrentPassword
-from domain.ports import Clock, PasswordHasher, RateLimiter, SessionActivity
+from domain.errors import CredentialsChanged, WrongCurrentPassword
+from domain.ports import Clock, SessionActivity
 from domain.security_events import SecurityEventType
 from domain.session import RevocationReason
 from domain.tokens import Principal
-from domain.user import User
 
 
 class DeleteAccount:
@@ -17,22 +16,16 @@ class DeleteAccount:
     of it): in one transaction its sessions end, the account and everything it owns go, and the event is
     recorded (security events outlive the account). The address can register again at once."""
 
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
-                 activity: SessionActivity, log: SecurityLog, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, current: CurrentPassword, activity: SessionActivity,
+                 log: SecurityLog, clock: Clock) -> None:
         self._uow = uow
-        self._hasher = hasher
-        self._limiter = limiter
+        self._current = current
         self._activity = activity
         self._log = log
         self._clock = clock
 
     async def execute(self, principal: Principal, current_password: str, client: ClientInfo) -> None:
-        async with self._uow(autocommit=True) as uow:
-            user = await uow.users.get(principal.user_id)
-        if user is None:
-            raise InvalidToken("The account of this token no longer exists")
-        if await limited_attempt(self._limiter, str(user.id), lambda: self._matches(user, current_password)) is None:
-            raise WrongCurrentPassword("The current password is wrong")
+        user = await self._current.check(principal.user_id, current_password)
         now = self._clock.now()
         try:
             async with self._uow() as uow:
@@ -45,6 +38,3 @@ class DeleteAccount:
         except CredentialsChanged:
             raise WrongCurrentPassword("The password changed meanwhile") from None
         self._activity.forget([*ended, principal.session_id])
-
-    async def _matches(self, user: User, password: str) -> User | None:
-        return user if await self._hasher.verify(user.password_hash, password) else None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from uuid import UUID
 
-from domain.errors import RateLimited, WeakPassword
-from domain.ports import CommonPasswords, RateLimiter
-from domain.user import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from application.unit_of_work import UnitOfWorkFactory
+from domain.errors import InvalidToken, RateLimited, WeakPassword, WrongCurrentPassword
+from domain.ports import CommonPasswords, PasswordHasher, RateLimiter
+from domain.user import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, User
 
 T = TypeVar("T")
 
@@ -33,3 +35,26 @@ async def limited_attempt(limiter: RateLimiter, key: str, attempt: Callable[[], 
     if result is not None:
         await limiter.reset(key)
     return result
+
+
+class CurrentPassword:
+    """The check of the caller's own current password before a sensitive change (password, address, deleting
+    the account): one counter per user for every such check, apart from login's (the contract's)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._limiter = limiter
+
+    async def check(self, user_id: UUID, password: str) -> User:
+        """The account, if `password` is its password; else WrongCurrentPassword (RateLimited once limited)."""
+        async with self._uow(autocommit=True) as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise InvalidToken("The account of this token no longer exists")
+        if await limited_attempt(self._limiter, str(user.id), lambda: self._matches(user, password)) is None:
+            raise WrongCurrentPassword("The current password is wrong")
+        return user
+
+    async def _matches(self, user: User, password: str) -> User | None:
+        return user if await self._hasher.verify(user.password_hash, password) else None

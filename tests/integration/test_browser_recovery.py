@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import os
 import re
-import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -23,27 +20,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.api.helpers import PASSWORD, bearer, login, unique_email
+from tests.integration.test_browser_docs import BROWSER_ARGS, CHROMIUM, _browser_missing
 from tests.live_server import free_port, live_server
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, Request, Route
 
-CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NEW_PASSWORD = "a brand new passphrase 42"
 MAIL_SECONDS = 10.0
 PAGES = ("/reset-password", "/verify-email")
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install playwright)"
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
-    return None
 
 
 class Inbox:
