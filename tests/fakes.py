@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from application.unit_of_work import AfterResponse, DeliveryQueue, Job, UnitOfWork
+from application.unit_of_work import AfterResponse, DeliveryQueue, Job
 from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
@@ -465,7 +465,7 @@ class InMemoryNotifications(NotificationRepository):
         return Recipient(user.email, user.email_verified) if user else None
 
 
-class InMemoryUnitOfWork(UnitOfWork):
+class InMemoryUnitOfWork:  # a UnitOfWork (structurally: its repositories are plain attributes here)
     """Applies changes straight to the shared store; `commits` counts commits for assertions. Like the
     SQL units of work, it hands the notifications it recorded to the delivery queue once committed.
 

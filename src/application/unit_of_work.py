@@ -28,12 +28,18 @@ class UnitOfWork(Protocol):
     records a notification and is done; delivery after the response is scheduled in one place.
     """
 
-    users: UserRepository
-    sessions: SessionRepository
-    items: ItemRepository
-    notifications: NotificationRepository
-    account_tokens: AccountTokenRepository
-    security_events: SecurityEventRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def items(self) -> ItemRepository: ...
+    @property
+    def notifications(self) -> NotificationRepository: ...
+    @property
+    def account_tokens(self) -> AccountTokenRepository: ...
+    @property
+    def security_events(self) -> SecurityEventRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -43,20 +43,63 @@ from infrastructure.db.statements import HOLD_CREDENTIALS
 
 
 class _Unit(UnitOfWork):
-    """The repositories over one runner, and what the unit of work recorded and changed."""
+    """The repositories over one runner, and what the unit of work recorded and changed.
+
+    Each repository is made when first used: most units of work use one or two of the six, and making
+    all of them cost `GET /users/me` ~3 µs a request (measured in process, docs/PERFORMANCE.md)."""
 
     def __init__(self, runner: StatementRunner, insert: Insertion, profiles: ProfileCache,
                  deliveries: DeliveryQueue) -> None:
+        self._runner = runner
+        self._insert = insert
         self._profiles = profiles
         self._deliveries = deliveries
         self._recorded: list[Handoff] = []
         self._changed_users: set[UUID] = set()
-        self.users = SqlUserRepository(runner, profiles, self._changed_users.add, self._require)
-        self.sessions = SqlSessionRepository(runner, insert)
-        self.items = SqlItemRepository(runner)
-        self.notifications = SqlNotificationRepository(runner, insert, self._recorded.append)
-        self.account_tokens = SqlAccountTokenRepository(runner)
-        self.security_events = SqlSecurityEventRepository(runner, insert)
+        self._users: SqlUserRepository | None = None
+        self._sessions: SqlSessionRepository | None = None
+        self._items: SqlItemRepository | None = None
+        self._notifications: SqlNotificationRepository | None = None
+        self._account_tokens: SqlAccountTokenRepository | None = None
+        self._security_events: SqlSecurityEventRepository | None = None
+
+    # Plain properties over instance attributes (not functools.cached_property, which takes a lock on
+    # Python 3.11): a repository is made on first use and kept.
+    @property
+    def users(self) -> SqlUserRepository:
+        if self._users is None:
+            self._users = SqlUserRepository(self._runner, self._profiles, self._changed_users.add, self._require)
+        return self._users
+
+    @property
+    def sessions(self) -> SqlSessionRepository:
+        if self._sessions is None:
+            self._sessions = SqlSessionRepository(self._runner, self._insert)
+        return self._sessions
+
+    @property
+    def items(self) -> SqlItemRepository:
+        if self._items is None:
+            self._items = SqlItemRepository(self._runner)
+        return self._items
+
+    @property
+    def notifications(self) -> SqlNotificationRepository:
+        if self._notifications is None:
+            self._notifications = SqlNotificationRepository(self._runner, self._insert, self._recorded.append)
+        return self._notifications
+
+    @property
+    def account_tokens(self) -> SqlAccountTokenRepository:
+        if self._account_tokens is None:
+            self._account_tokens = SqlAccountTokenRepository(self._runner)
+        return self._account_tokens
+
+    @property
+    def security_events(self) -> SqlSecurityEventRepository:
+        if self._security_events is None:
+            self._security_events = SqlSecurityEventRepository(self._runner, self._insert)
+        return self._security_events
 
     async def __aenter__(self) -> Self:
         return self
