@@ -44,16 +44,15 @@ class AccountLinks:
     async def send_reset(self, uow: UnitOfWork, user: User, now: datetime) -> None:
         """A new reset link to the account's address; the user's earlier reset links are void."""
         token = await self._issue(uow, user, AccountTokenKind.PASSWORD_RESET, user.email, now)
-        await self._mail(uow, user, NotificationKind.PASSWORD_RESET, reset_message(token.expires_at), token,
-                         now, recipient=user.email)
+        await self._mail(uow, user, reset_message(token.expires_at), token, now, recipient=user.email)
 
     async def send_verification(self, uow: UnitOfWork, user: User, email: Email, now: datetime) -> None:
         """A new verification link for `email` (the account's address, or the one it is changing to); the
         user's earlier verification links are void."""
         token = await self._issue(uow, user, AccountTokenKind.EMAIL_VERIFICATION, email, now)
         change = email != user.email
-        await self._mail(uow, user, NotificationKind.EMAIL_VERIFICATION,
-                         verification_message(email, token.expires_at, change), token, now, recipient=email)
+        await self._mail(uow, user, verification_message(email, token.expires_at, change), token, now,
+                         recipient=email)
 
     async def _issue(self, uow: UnitOfWork, user: User, kind: AccountTokenKind, email: Email,
                      now: datetime) -> _Issued:
@@ -63,12 +62,14 @@ class AccountLinks:
         await uow.account_tokens.replace(token)
         return _Issued(kind, secret, token.expires_at)
 
-    async def _mail(self, uow: UnitOfWork, user: User, kind: NotificationKind, message: str, issued: _Issued,
-                    now: datetime, recipient: Email) -> None:
-        """Addressed when it is recorded, never looked up at delivery: a retry after a change of address
-        still goes where the link was meant to go."""
+    async def _mail(self, uow: UnitOfWork, user: User, message: str, issued: _Issued, now: datetime,
+                    recipient: Email) -> None:
+        """The mail of the link, of the notification kind named as the token kind is. Addressed when it is
+        recorded, never looked up at delivery: a retry after a change of address still goes where the link
+        was meant to go."""
         link = self._targets.link(issued.kind, issued.secret)
-        notification = Notification.queue(id=self._ids.new_id(), user_id=user.id, kind=kind, message=message,
+        notification = Notification.queue(id=self._ids.new_id(), user_id=user.id,
+                                          kind=NotificationKind(issued.kind.value), message=message,
                                           now=now, lease=self._delivery.lease, recipient=recipient,
                                           recipient_verified=recipient == user.email and user.email_verified,
                                           sealed_link=self._sealer.seal(link))

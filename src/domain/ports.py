@@ -86,7 +86,7 @@ class AccountTokenRepository(Protocol):
         """Store `token`, voiding the user's unspent tokens of its kind."""
 
     async def find_usable(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
-        ...
+        """The token if it could be spent now (unspent, unexpired, of this kind); spends nothing."""
 
     async def spend(self, digest: TokenDigest, kind: AccountTokenKind, now: datetime) -> AccountToken | None:
         """Spend it if it is unspent and unexpired (one statement: of concurrent spends, one wins)."""

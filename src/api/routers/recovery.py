@@ -38,7 +38,6 @@ from api.schemas.recovery import (
 
 router = APIRouter(tags=["recovery"], route_class=GatehouseRoute)
 ACCEPTED = Accepted()
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _accepted() -> Response:
