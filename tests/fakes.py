@@ -13,6 +13,7 @@ from uuid import UUID
 
 from application.unit_of_work import AfterResponse, DeliveryQueue, Job
 from domain.account_tokens import AccountToken, AccountTokenKind
+from domain.administration import EventFilter, UserFilter
 from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
@@ -35,7 +36,8 @@ from domain.ports import (
     SessionRepository,
     UserRepository,
 )
-from domain.security_events import EventCursor, SecurityEvent
+from domain.paging import Position
+from domain.security_events import SecurityEvent
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -194,6 +196,7 @@ class InMemoryStore:
         self.leases: dict[UUID, datetime | None] = {}
         self.account_tokens: dict[str, tuple[AccountToken, datetime | None]] = {}  # digest → (token, spent_at)
         self.events: list[SecurityEvent] = []
+        self.admins_held = 0
 
 
 class InMemoryUsers(UserRepository):
@@ -233,7 +236,7 @@ class InMemoryUsers(UserRepository):
 
     async def require_credentials(self, user_id: UUID, version: int) -> None:
         stored = self._s.users.get(user_id)
-        if stored is None or stored.credential_version != version:
+        if stored is None or stored.credential_version != version or not stored.is_active:
             raise CredentialsChanged()
 
     async def mark_verified(self, user_id: UUID, email: Email) -> bool:
@@ -261,6 +264,33 @@ class InMemoryUsers(UserRepository):
         for digest in [k for k, (t, _) in self._s.account_tokens.items() if t.user_id == user_id]:
             del self._s.account_tokens[digest]
         return True
+
+    async def set_roles(self, user: User) -> None:
+        stored = self._s.users[user.id]
+        stored.roles, stored.updated_at = user.roles, user.updated_at
+
+    async def set_status(self, user: User) -> None:
+        stored = self._s.users[user.id]
+        stored.status, stored.disabled_reason, stored.updated_at = user.status, user.disabled_reason, user.updated_at
+
+    async def record_login(self, user_id: UUID, now: datetime) -> None:
+        self._s.users[user_id].last_login_at = now
+
+    async def hold_admins(self) -> None:
+        self._s.admins_held += 1  # one unit of work at a time here anyway; counted for the tests
+
+    async def count_active_admins(self, besides: UUID) -> int:
+        return sum(1 for u in self._s.users.values() if u.is_active_admin and u.id != besides)
+
+    async def page(self, which: UserFilter, limit: int, after: Position | None) -> list[User]:
+        found = sorted(self._s.users.values(), key=lambda u: (u.created_at, u.id))
+        found = [u for u in found
+                 if (which.email_contains is None or which.email_contains in u.email.value)
+                 and (which.role is None or which.role in u.roles)
+                 and (which.status is None or u.status is which.status)
+                 and (which.verified is None or u.email_verified is which.verified)
+                 and (after is None or (u.created_at, u.id) > (after.at, after.id))]
+        return copy.deepcopy(found[:limit])
 
 
 class InMemoryAccountTokens(AccountTokenRepository):
@@ -300,11 +330,21 @@ class InMemorySecurityEvents(SecurityEventRepository):
     async def add(self, event: SecurityEvent) -> None:
         self._s.events.append(event)
 
-    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+    async def page(self, user_id: UUID, limit: int, after: Position | None) -> list[SecurityEvent]:
         mine = sorted((e for e in self._s.events if e.user_id == user_id), key=lambda e: (e.at, e.id), reverse=True)
         if after is not None:
             mine = [e for e in mine if (e.at, e.id) < (after.at, after.id)]
         return mine[:limit]
+
+    async def page_all(self, which: EventFilter, limit: int, after: Position | None) -> list[SecurityEvent]:
+        found = sorted(self._s.events, key=lambda e: (e.at, e.id), reverse=True)
+        found = [e for e in found
+                 if (which.user_id is None or e.user_id == which.user_id)
+                 and (which.type is None or e.type is which.type)
+                 and (which.since is None or e.at >= which.since)
+                 and (which.until is None or e.at < which.until)
+                 and (after is None or (e.at, e.id) < (after.at, after.id))]
+        return found[:limit]
 
 
 class InMemorySessions(SessionRepository):
@@ -324,7 +364,7 @@ class InMemorySessions(SessionRepository):
         return copy.deepcopy(self._s.sessions[sid]) if sid else None
 
     async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
-                     idle_cutoff: datetime) -> Session | None:
+                     idle_cutoff: datetime) -> tuple[Session, tuple[str, ...]] | None:
         # What the SQL does (statements.ROTATION), with the liveness rule taken from the domain.
         assert idle_cutoff == self._policy.idle_cutoff(now), "callers pass the policy's idle cutoff"
         for session in self._s.sessions.values():
@@ -332,7 +372,8 @@ class InMemorySessions(SessionRepository):
                 session.previous_token, session.current_token = session.current_token, successor
                 session.rotated_at = session.last_used_at = now
                 self._s.tokens[successor.value] = session.id
-                return copy.deepcopy(session)
+                owner = self._s.users.get(session.user_id)
+                return copy.deepcopy(session), owner.roles if owner else ()
         return None
 
     async def touch(self, session_id: UUID, now: datetime) -> None:

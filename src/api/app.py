@@ -17,7 +17,7 @@ from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
-from api.routers import accounts, items, notifications, oauth, pages, recovery, system, tokens
+from api.routers import accounts, admin, items, notifications, oauth, pages, recovery, system, tokens
 from infrastructure.db.probe import DatabaseState
 from infrastructure.settings import Settings
 
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
-    for module in (accounts, tokens, oauth, items, notifications, recovery, system, pages):
+    for module in (accounts, tokens, oauth, items, notifications, recovery, admin, system, pages):
         app.include_router(module.router)
     app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
                        access_log_enabled=access_log)

@@ -20,28 +20,39 @@ from application.confirm_email import ConfirmEmail
 from application.create_item import CreateItem
 from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
+from application.delete_user import DeleteUser
 from application.deliver_notifications import DeliverNotifications
+from application.disable_user import DisableUser
+from application.enable_user import EnableUser
 from application.end_session import EndSession
+from application.end_user_sessions import EndUserSessions
 from application.get_item import GetItem
 from application.get_profile import GetProfile
+from application.get_user import GetUser
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
 from application.list_security_events import ListSecurityEvents
 from application.list_sessions import ListSessions
+from application.list_user_sessions import ListUserSessions
+from application.list_users import ListUsers
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
 from application.passwords import CurrentPassword
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset
+from application.require_admin import RequireAdmin
 from application.resend_verification import ResendVerification
 from application.reset_password import ResetPassword
 from application.rotate_refresh_token import RotateRefreshToken
+from application.search_security_events import SearchSecurityEvents
 from application.security_log import SecurityLog
 from application.send_message import SendMessage
+from application.send_password_reset import SendPasswordReset
 from application.token_minting import AccessTokenMinter, IssuerAndAudience
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
+from application.update_user import UpdateUser
 from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
 from domain.ports import RateLimiter
@@ -204,7 +215,7 @@ class Container(containers.DeclarativeContainer):
     # -- use cases: stateless, so each is built once -----------------------------------------------
     register_user = providers.Singleton(RegisterUser, uow=unit_of_work, hasher=hasher, common=common_passwords,
                                         clock=clock, ids=ids, links=account_links,
-                                        per_address=verification_mail_limiter)
+                                        per_address=verification_mail_limiter, log=security_log)
     log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=login_limiter, minter=minter,
                                  token_factory=token_factory, activity=session_activity, clock=clock, ids=ids,
                                  policy=session_policy, delivery=delivery_policy, log=security_log,
@@ -251,5 +262,22 @@ class Container(containers.DeclarativeContainer):
     send_message = providers.Singleton(SendMessage, uow=unit_of_work, limiter=message_limiter, clock=clock, ids=ids,
                                        delivery=delivery_policy)
     list_notifications = providers.Singleton(ListNotifications, uow=unit_of_work)
+
+    # -- administration ------------------------------------------------------------------------------
+    require_admin = providers.Singleton(RequireAdmin, uow=unit_of_work)
+    list_users = providers.Singleton(ListUsers, uow=unit_of_work)
+    get_user = providers.Singleton(GetUser, uow=unit_of_work)
+    update_user = providers.Singleton(UpdateUser, uow=unit_of_work, log=security_log, clock=clock)
+    disable_user = providers.Singleton(DisableUser, uow=unit_of_work, activity=session_activity, log=security_log,
+                                       clock=clock, ids=ids, delivery=delivery_policy)
+    enable_user = providers.Singleton(EnableUser, uow=unit_of_work, log=security_log, clock=clock)
+    list_user_sessions = providers.Singleton(ListUserSessions, uow=unit_of_work, clock=clock, policy=session_policy)
+    end_user_sessions = providers.Singleton(EndUserSessions, uow=unit_of_work, activity=session_activity,
+                                            log=security_log, clock=clock)
+    send_password_reset = providers.Singleton(SendPasswordReset, uow=unit_of_work, links=account_links,
+                                              log=security_log, clock=clock)
+    delete_user = providers.Singleton(DeleteUser, uow=unit_of_work, activity=session_activity, log=security_log,
+                                      clock=clock)
+    search_security_events = providers.Singleton(SearchSecurityEvents, uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
                                                 sealer=link_sealer, clock=clock, policy=delivery_policy)

@@ -8,15 +8,15 @@ import binascii
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.security_events import EventCursor
+from domain.paging import Position
 
 
-def encode_cursor(cursor: EventCursor) -> str:
+def encode_cursor(cursor: Position) -> str:
     raw = f"{cursor.at.astimezone(UTC).isoformat()}|{cursor.id}".encode("ascii")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(text: str) -> EventCursor:
+def decode_cursor(text: str) -> Position:
     """Raises ValueError for anything `encode_cursor` did not make."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
@@ -24,7 +24,7 @@ def decode_cursor(text: str) -> EventCursor:
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None:
             raise ValueError
-        return EventCursor(parsed.astimezone(UTC), UUID(id_))
+        return Position(parsed.astimezone(UTC), UUID(id_))
     except (ValueError, binascii.Error, UnicodeError):
         raise ValueError("not a cursor of this listing: pass `next_cursor` from the previous page as it was") from None
 

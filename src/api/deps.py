@@ -21,14 +21,21 @@ from application.confirm_email import ConfirmEmail
 from application.create_item import CreateItem
 from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
+from application.delete_user import DeleteUser
+from application.disable_user import DisableUser
 from application.dto import ClientInfo
+from application.enable_user import EnableUser
 from application.end_session import EndSession
+from application.end_user_sessions import EndUserSessions
 from application.get_item import GetItem
 from application.get_profile import GetProfile
+from application.get_user import GetUser
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
 from application.list_security_events import ListSecurityEvents
 from application.list_sessions import ListSessions
+from application.list_user_sessions import ListUserSessions
+from application.list_users import ListUsers
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
@@ -37,9 +44,12 @@ from application.request_password_reset import RequestPasswordReset
 from application.resend_verification import ResendVerification
 from application.reset_password import ResetPassword
 from application.rotate_refresh_token import RotateRefreshToken
+from application.search_security_events import SearchSecurityEvents
 from application.send_message import SendMessage
+from application.send_password_reset import SendPasswordReset
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
+from application.update_user import UpdateUser
 from domain.errors import NotAuthenticated
 from domain.rate_limits import client_address
 from domain.session import MAX_USER_AGENT_LENGTH
@@ -85,6 +95,15 @@ def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
 bearer_principal = BearerPrincipal(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer",
                                    description="Log in with your email as the username")
 CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
+
+
+async def admin_principal(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The bearer chain, then: the caller holds `admin` now (read from the store: RequireAdmin)."""
+    await container_of(request).require_admin().execute(principal)
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
 
 
 async def client_info(request: Request) -> ClientInfo:  # async def: no threadpool hop (see above)
@@ -183,6 +202,16 @@ ConfirmEmailCase = Annotated[ConfirmEmail, UseCase("confirm_email")]
 ChangeEmailCase = Annotated[ChangeEmail, UseCase("change_email")]
 DeleteAccountCase = Annotated[DeleteAccount, UseCase("delete_account")]
 ListSecurityEventsCase = Annotated[ListSecurityEvents, UseCase("list_security_events")]
+ListUsersCase = Annotated[ListUsers, UseCase("list_users")]
+GetUserCase = Annotated[GetUser, UseCase("get_user")]
+UpdateUserCase = Annotated[UpdateUser, UseCase("update_user")]
+DisableUserCase = Annotated[DisableUser, UseCase("disable_user")]
+EnableUserCase = Annotated[EnableUser, UseCase("enable_user")]
+ListUserSessionsCase = Annotated[ListUserSessions, UseCase("list_user_sessions")]
+EndUserSessionsCase = Annotated[EndUserSessions, UseCase("end_user_sessions")]
+SendPasswordResetCase = Annotated[SendPasswordReset, UseCase("send_password_reset")]
+DeleteUserCase = Annotated[DeleteUser, UseCase("delete_user")]
+SearchSecurityEventsCase = Annotated[SearchSecurityEvents, UseCase("search_security_events")]
 SendMessageCase = Annotated[SendMessage, UseCase("send_message")]
 ListNotificationsCase = Annotated[ListNotifications, UseCase("list_notifications")]
 DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]

@@ -36,6 +36,11 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidVerificationToken: 400,
     e.AlreadyVerified: 409,
     e.EmailNotVerified: 403,
+    e.InvalidRole: 422,
+    e.AccountDisabled: 403,
+    e.Forbidden: 403,
+    e.LastAdmin: 409,
+    e.CannotActOnSelf: 409,
 }
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
@@ -67,6 +72,8 @@ def render_domain_error(error: e.DomainError) -> Response:
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "weak_password"}]
     elif isinstance(error, e.InvalidEmail):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "invalid_email"}]
+    elif isinstance(error, e.InvalidRole):
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": "invalid_role"}]
     return problem_response(status_of(error), error.code, error.detail, error.title, headers_of(error), **extra)
 
 

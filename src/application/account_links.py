@@ -41,10 +41,10 @@ class AccountLinks:
         self._policy = policy
         self._delivery = delivery
 
-    async def send_reset(self, uow: UnitOfWork, user: User, now: datetime) -> None:
+    async def send_reset(self, uow: UnitOfWork, user: User, now: datetime, by_admin: bool = False) -> None:
         """A new reset link to the account's address; the user's earlier reset links are void."""
         token = await self._issue(uow, user, AccountTokenKind.PASSWORD_RESET, user.email, now)
-        await self._mail(uow, user, reset_message(token.expires_at), token, now, recipient=user.email)
+        await self._mail(uow, user, reset_message(token.expires_at, by_admin), token, now, recipient=user.email)
 
     async def send_verification(self, uow: UnitOfWork, user: User, email: Email, now: datetime) -> None:
         """A new verification link for `email` (the account's address, or the one it is changing to); the

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from application.administration import account, keep_an_admin
 from application.dto import ClientInfo
 from application.passwords import CurrentPassword
 from application.security_log import SecurityLog
@@ -14,7 +15,8 @@ from domain.tokens import Principal
 class DeleteAccount:
     """The user deletes their own account (the current password first, limited per user like every check
     of it): in one transaction its sessions end, the account and everything it owns go, and the event is
-    recorded (security events outlive the account). The address can register again at once."""
+    recorded (security events outlive the account);
+    unless it is the last active admin (`last_admin`). The address can register again at once."""
 
     def __init__(self, uow: UnitOfWorkFactory, current: CurrentPassword, activity: SessionActivity,
                  log: SecurityLog, clock: Clock) -> None:
@@ -29,7 +31,9 @@ class DeleteAccount:
         now = self._clock.now()
         try:
             async with self._uow() as uow:
+                await uow.users.hold_admins()
                 await uow.users.require_credentials(user.id, user.credential_version)
+                await keep_an_admin(uow, await account(uow, user.id), None)  # read under the hold: `last_admin`
                 ended = await uow.sessions.revoke_all_of_user(user.id, now, RevocationReason.ACCOUNT_DELETED)
                 await uow.security_events.add(self._log.event(user.id, SecurityEventType.USER_DELETED, now, client,
                                                               session_id=principal.session_id))

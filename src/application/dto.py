@@ -16,6 +16,7 @@ class RegisterCommand:
     email: str
     password: str
     full_name: str | None = None
+    roles: tuple[str, ...] = ()  # only the operator's `gatehouse users create --role` gives any
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from application.unit_of_work import UnitOfWorkFactory
-from domain.security_events import EventCursor, SecurityEvent
+from domain.paging import Position
+from domain.security_events import SecurityEvent
 from domain.tokens import Principal
 
 
@@ -12,10 +13,10 @@ class ListSecurityEvents:
         self._uow = uow
 
     async def execute(self, principal: Principal, limit: int,
-                      after: EventCursor | None) -> tuple[list[SecurityEvent], EventCursor | None]:
+                      after: Position | None) -> tuple[list[SecurityEvent], Position | None]:
         async with self._uow(autocommit=True) as uow:
             events = await uow.security_events.page(principal.user_id, limit + 1, after)
         if len(events) <= limit:
             return events, None
         last = events[limit - 1]
-        return events[:limit], EventCursor(last.at, last.id)
+        return events[:limit], Position(last.at, last.id)

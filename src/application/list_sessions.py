@@ -6,7 +6,7 @@ from uuid import UUID
 
 from application.unit_of_work import UnitOfWorkFactory
 from domain.ports import Clock
-from domain.session import SessionPolicy
+from domain.session import Session, SessionPolicy
 from domain.tokens import Principal
 
 
@@ -33,7 +33,10 @@ class ListSessions:
         now = self._clock.now()
         async with self._uow(autocommit=True) as uow:
             sessions = await uow.sessions.list_active(principal.user_id, now, self._policy.idle_cutoff(now))
-        return [SessionView(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at,
-                            expires_at=s.expires_at(self._policy), user_agent=s.user_agent, ip=s.ip,
-                            current=s.id == principal.session_id)
-                for s in sessions]
+        return session_views(sessions, self._policy, current=principal.session_id)
+
+
+def session_views(sessions: list[Session], policy: SessionPolicy, current: UUID | None) -> list[SessionView]:
+    return [SessionView(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at, expires_at=s.expires_at(policy),
+                        user_agent=s.user_agent, ip=s.ip, current=s.id == current)
+            for s in sessions]

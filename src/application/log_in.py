@@ -8,7 +8,7 @@ from application.passwords import limited_attempt
 from application.security_log import SecurityLog
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import AfterResponse, UnitOfWorkFactory
-from domain.errors import CredentialsChanged, EmailNotVerified, InvalidCredentials, RateLimited
+from domain.errors import AccountDisabled, CredentialsChanged, EmailNotVerified, InvalidCredentials, RateLimited
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
 from domain.rate_limits import rate_limit_address
@@ -61,6 +61,8 @@ class LogIn:
             if found:
                 self._after.defer(lambda: self._record_failure(key, found[0], command.client))
             raise InvalidCredentials("Email or password is wrong")  # the reserved attempt stays counted
+        if not user.is_active:  # only the correct password learns this: a wrong one got the answer above
+            raise AccountDisabled("This account is disabled; ask an administrator")
         if self._require_verified and not user.email_verified:
             raise EmailNotVerified("Confirm your email address first: follow the link in the mail we sent")
         return await self._start_session(user, command)
@@ -127,13 +129,15 @@ class LogIn:
                 await uow.commit()
         except CredentialsChanged:
             raise InvalidCredentials("Email or password is wrong") from None
-        await self._end_sessions_beyond_the_limit(user, now)
-        return self._minter.mint(session, refresh_token, now)
+        await self._after_login(user, now)
+        return self._minter.mint(session, refresh_token, now, user.roles)
 
-    async def _end_sessions_beyond_the_limit(self, user: User, now: datetime) -> None:
-        """At most `max_live_sessions` per user: the least recently used beyond end (after the commit, on
-        its own: the new session is the most recently used, so it stays)."""
+    async def _after_login(self, user: User, now: datetime) -> None:
+        """The account's last login time, and at most `max_live_sessions` per user: the least recently used
+        beyond end (after the commit, each statement on its own: the new session is the most recently used,
+        so it stays; and the held inserts of the login stay one statement)."""
         async with self._uow(autocommit=True) as uow:
+            await uow.users.record_login(user.id, now)
             ended = await uow.sessions.revoke_beyond(user.id, self._policy.max_live_sessions, now,
                                                      self._policy.idle_cutoff(now), RevocationReason.SESSION_LIMIT)
         self._activity.forget(ended)

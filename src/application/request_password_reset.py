@@ -38,7 +38,7 @@ class RequestPasswordReset:
     async def _send(self, typed: str, client: ClientInfo) -> None:
         async with self._uow(autocommit=True) as uow:
             user = await account_of(uow, typed)
-        if user is None:  # unknown (disabled accounts join here with the administration issue)
+        if user is None or not user.is_active:  # unknown or disabled: nothing is sent, as the contract says
             return
         if await self._per_address.reserve(user.email.value) is not None:
             return  # capped: nothing sent, nothing voided

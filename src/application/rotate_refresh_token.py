@@ -42,10 +42,11 @@ class RotateRefreshToken:
         now = self._clock.now()
         # One statement, safe on its own: no BEGIN/COMMIT (the asyncpg pool on Postgres).
         async with self._uow(autocommit=True) as uow:
-            session = await uow.sessions.rotate(presented, TokenDigest.of(successor), now,
+            rotated = await uow.sessions.rotate(presented, TokenDigest.of(successor), now,
                                                 self._policy.idle_cutoff(now))
-        if session is not None:
-            return self._minter.mint(session, successor, now)
+        if rotated is not None:
+            session, roles = rotated
+            return self._minter.mint(session, successor, now, roles)
         async with self._uow() as uow:
             return await self._not_spent(uow, presented, successor, now)
 
@@ -57,8 +58,9 @@ class RotateRefreshToken:
         verdict = session.judge(presented, TokenDigest.of(successor), now, self._policy)
         if verdict is Presented.GRACE_RETRY:  # two tabs at once: hand out the same successor
             await uow.sessions.touch(session.id, now)
+            owner = await uow.users.get(session.user_id)
             await uow.commit()
-            return self._minter.mint(session, successor, now)
+            return self._minter.mint(session, successor, now, owner.roles if owner else ())
         if verdict is Presented.REUSED:
             await self._revoke_for_reuse(uow, session, now)
         raise InvalidRefreshToken()

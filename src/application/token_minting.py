@@ -26,7 +26,8 @@ class AccessTokenMinter:
         self._policy = policy
         self._addressing = addressing
 
-    def mint(self, session: Session, refresh_token: str, now: datetime) -> IssuedTokens:
+    def mint(self, session: Session, refresh_token: str, now: datetime, roles: tuple[str, ...]) -> IssuedTokens:
+        """`roles`: the account's as they are now (read with the session: at login, at every refresh)."""
         expires = self._policy.access_token_expiry(now, session.expires_at(self._policy))
         claims = AccessTokenClaims(
             issuer=self._addressing.issuer,
@@ -37,6 +38,7 @@ class AccessTokenMinter:
             issued_at=now,
             expires_at=expires,
             scope="",
+            roles=roles,
         )
         return IssuedTokens(
             access_token=self._signer.issue(claims),

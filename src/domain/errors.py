@@ -34,6 +34,14 @@ class InvalidEmail(DomainError):
         self.field = field
 
 
+class InvalidRole(DomainError):
+    code, title = "validation_error", "Invalid role"
+
+    def __init__(self, detail: str, field: str = "roles") -> None:
+        super().__init__(detail)
+        self.field = field
+
+
 class InvalidCredentials(DomainError):
     code, title = "invalid_credentials", "Invalid credentials"
 
@@ -95,3 +103,21 @@ class AlreadyVerified(DomainError):
 
 class EmailNotVerified(DomainError):
     code, title = "email_not_verified", "Email address not verified"
+
+
+class AccountDisabled(DomainError):
+    """The correct password of a disabled account (a wrong one is answered as any wrong password)."""
+
+    code, title = "account_disabled", "Account disabled"
+
+
+class Forbidden(DomainError):
+    code, title = "forbidden", "Forbidden"
+
+
+class LastAdmin(DomainError):
+    code, title = "last_admin", "The last active admin must stay one"
+
+
+class CannotActOnSelf(DomainError):
+    code, title = "cannot_act_on_self", "An admin cannot do this to their own account"

@@ -165,6 +165,10 @@ RESET_COMPLETED_TEXT = (
     "Your password was reset with a link sent to this address, and every session of your account was ended. "
     "If this was not you, reset your password again and contact support."
 )
+DISABLED_MESSAGE = (
+    "Your account was disabled by an administrator and every session of it was ended: it cannot sign in "
+    "until an administrator enables it again. If you did not expect this, contact support."
+)
 REUSE_MESSAGE = (
     "A refresh token of one of your sessions was used twice, which suggests it was stolen. "
     "That session has been ended; sign in again."
@@ -175,7 +179,10 @@ def _expiry(expires_at: datetime) -> str:
     return expires_at.strftime("%H:%M UTC on %d %B %Y")
 
 
-def reset_message(expires_at: datetime) -> str:
+def reset_message(expires_at: datetime, by_admin: bool = False) -> str:
+    if by_admin:
+        return ("An administrator started a reset of your account's password. To choose a new password, open the "
+                f"link below; it works once, until {_expiry(expires_at)}.")
     return ("Someone asked to reset the password of your account. To choose a new password, open the link "
             f"below; it works once, until {_expiry(expires_at)}. If this was not you, ignore this mail: your "
             "password stays as it is.")

@@ -8,9 +8,11 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.account_tokens import AccountToken, AccountTokenKind
+from domain.administration import EventFilter, UserFilter
 from domain.items import Item, Page
 from domain.notifications import Notification, Recipient
-from domain.security_events import EventCursor, SecurityEvent
+from domain.paging import Position
+from domain.security_events import SecurityEvent
 from domain.session import RevocationReason, Session
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -55,6 +57,24 @@ class UserRepository(Protocol):
     async def delete(self, user_id: UUID) -> bool:
         """Delete the account and everything it owns (not its security events)."""
 
+    async def set_roles(self, user: User) -> None:
+        """Write the roles (and update time) only."""
+
+    async def set_status(self, user: User) -> None:
+        """Write the status and its reason (and update time) only."""
+
+    async def record_login(self, user_id: UUID, now: datetime) -> None: ...
+
+    async def hold_admins(self) -> None:
+        """Until this unit of work ends, no other unit of work that holds them can commit: the units of work
+        that may take an active admin away take this first, then read and count (`last_admin`)."""
+
+    async def count_active_admins(self, besides: UUID) -> int:
+        """How many active accounts other than `besides` hold `admin`."""
+
+    async def page(self, which: UserFilter, limit: int, after: Position | None) -> list[User]:
+        """Accounts matching `which`, oldest first by (created_at, id), strictly after `after`."""
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -64,8 +84,9 @@ class SessionRepository(Protocol):
 
     async def rotate(
         self, presented: TokenDigest, successor: TokenDigest, now: datetime, idle_cutoff: datetime
-    ) -> Session | None:
-        """Atomically spend `presented` if it is the live token of an unrevoked, unexpired session.
+    ) -> tuple[Session, tuple[str, ...]] | None:
+        """Atomically spend `presented` if it is the live token of an unrevoked, unexpired session; the
+        session, with its user's roles as they are now.
 
         Exactly one of any number of concurrent calls with the same token succeeds.
         """
@@ -99,8 +120,11 @@ class AccountTokenRepository(Protocol):
 
 class SecurityEventRepository(Protocol):
     async def add(self, event: SecurityEvent) -> None: ...
-    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+    async def page(self, user_id: UUID, limit: int, after: Position | None) -> list[SecurityEvent]:
         """The user's events newest first, strictly after `after` (keyset paging)."""
+
+    async def page_all(self, which: EventFilter, limit: int, after: Position | None) -> list[SecurityEvent]:
+        """Everyone's events matching `which`, newest first, strictly after `after`."""
 
 
 class ItemRepository(Protocol):

@@ -48,11 +48,3 @@ class SecurityEvent:
     user_agent: str | None = None
     session_id: UUID | None = None
     actor_id: UUID | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventCursor:
-    """Where a page of events newest-first ends: the next page is what comes strictly after it."""
-
-    at: datetime
-    id: UUID

@@ -59,6 +59,8 @@ class RevocationReason(enum.StrEnum):
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105
     PASSWORD_RESET = "password_reset"  # noqa: S105
     ACCOUNT_DELETED = "account_deleted"
+    ACCOUNT_DISABLED = "account_disabled"
+    ENDED_BY_ADMIN = "ended_by_admin"
     SESSION_LIMIT = "session_limit"  # the least recently used, ended by a login beyond max_live_sessions
 
 

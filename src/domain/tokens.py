@@ -41,6 +41,7 @@ class AccessTokenClaims:
     issued_at: datetime
     expires_at: datetime
     scope: str = ""
+    roles: tuple[str, ...] = ()  # the account's when the token was minted (RFC 9068 §2.2.3.1)
 
 
 @dataclass(frozen=True, slots=True)

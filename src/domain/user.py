@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import enum
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 import idna
 
-from domain.errors import InvalidEmail
+from domain.errors import InvalidEmail, InvalidRole
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -19,6 +22,32 @@ MAX_FULL_NAME_LENGTH = 200
 # like a wrong one (after a dummy verification), so the limit itself tells a guesser nothing.
 MAX_LOGIN_EMAIL_LENGTH = 1024
 MAX_LOGIN_PASSWORD_LENGTH = 4096
+MAX_DISABLED_REASON_LENGTH = 500
+
+ADMIN = "admin"  # the one built-in role: it opens /admin
+MAX_ROLES = 20
+MAX_ROLE_LENGTH = 64
+MAX_STORED_ROLES_LENGTH = MAX_ROLES * (MAX_ROLE_LENGTH + 1)
+_ROLE = re.compile(r"[a-z0-9][a-z0-9_.:-]*")
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"  # by an admin: no login, no session, no refresh
+
+
+def parse_roles(names: Iterable[str]) -> tuple[str, ...]:
+    """Roles as an account holds them: each a lowercase name (letters, digits, `_.:-`, at most 64
+    characters, no spaces), at most 20, sorted, each once. Raises InvalidRole for anything else."""
+    roles = set()
+    for name in names:
+        if not isinstance(name, str) or len(name) > MAX_ROLE_LENGTH or not _ROLE.fullmatch(name):
+            raise InvalidRole(f"{name!r} is not a role name: lowercase letters, digits and _ . : - "
+                              f"(starting with a letter or digit), at most {MAX_ROLE_LENGTH} characters")
+        roles.add(name)
+    if len(roles) > MAX_ROLES:
+        raise InvalidRole(f"At most {MAX_ROLES} roles per account")
+    return tuple(sorted(roles))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +130,33 @@ class User:
     # one that was read with the hash, so a check that raced a change cannot outlive it.
     credential_version: int = 0
     email_verified: bool = False
+    roles: tuple[str, ...] = ()  # parse_roles' form
+    status: AccountStatus = AccountStatus.ACTIVE
+    disabled_reason: str | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    @property
+    def is_active_admin(self) -> bool:
+        """Holds `admin` and may use it now (the `last_admin` guard counts exactly these)."""
+        return self.is_active and ADMIN in self.roles
+
+    def set_roles(self, roles: tuple[str, ...], now: datetime) -> None:
+        self.roles = parse_roles(roles)
+        self.updated_at = now
+
+    def disable(self, reason: str | None, now: datetime) -> None:
+        self.status = AccountStatus.DISABLED
+        self.disabled_reason = reason
+        self.updated_at = now
+
+    def enable(self, now: datetime) -> None:
+        self.status = AccountStatus.ACTIVE
+        self.disabled_reason = None
+        self.updated_at = now
 
     def rename(self, full_name: str | None, now: datetime) -> None:
         self.full_name = full_name

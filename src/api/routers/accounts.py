@@ -23,9 +23,9 @@ router = APIRouter(tags=["accounts"], route_class=GatehouseRoute)
 
 
 def user_out(user: User) -> UserOut:
-    """The user shape, everywhere it appears (`roles` stays empty until administration adds them)."""
+    """The user shape, everywhere it appears."""
     return UserOut(id=user.id, email=user.email.value, full_name=user.full_name, created_at=user.created_at,
-                   email_verified=user.email_verified, roles=[])
+                   email_verified=user.email_verified, roles=list(user.roles))
 
 
 @router.get("/users/me", summary="Read my account", response_model=UserOut, responses={**UNAUTHORIZED, **UNAVAILABLE})

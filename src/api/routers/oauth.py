@@ -14,6 +14,7 @@ from api.routers.tokens import token_response
 from api.schemas.auth import TokenResponse
 from application.dto import LoginCommand
 from domain.errors import (
+    AccountDisabled,
     DomainError,
     EmailNotVerified,
     InvalidCredentials,
@@ -114,6 +115,8 @@ def _oauth_error(error: DomainError) -> OAuthProblem:
         return OAuthProblem("rate_limited", error.detail, 429, {"Retry-After": str(error.retry_after_seconds)})
     if isinstance(error, InvalidCredentials):
         return OAuthProblem("invalid_grant", "Invalid username or password")
+    if isinstance(error, AccountDisabled):
+        return OAuthProblem("invalid_grant", "The account is disabled")
     if isinstance(error, EmailNotVerified):
         return OAuthProblem("invalid_grant", "The account's email address is not verified yet")
     if isinstance(error, InvalidRefreshToken):

@@ -117,8 +117,9 @@ async def security_events(
 
 
 @router.delete("/users/me", summary="Delete my account", status_code=204,
-               responses={400: problem("The current password is wrong"), **UNAUTHORIZED, **VALIDATION,
-                          **RATE_LIMITED, **UNAVAILABLE})
+               responses={400: problem("The current password is wrong"),
+                          409: problem("`last_admin`: the last active admin cannot delete their account"),
+                          **UNAUTHORIZED, **VALIDATION, **RATE_LIMITED, **UNAVAILABLE})
 async def delete_me(body: DeleteAccountRequest, principal: CurrentPrincipal, client: ClientDep,
                     delete: DeleteAccountCase) -> Response:
     """Needs the current password. The account and everything it owns (items, notifications, sessions) are

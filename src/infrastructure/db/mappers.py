@@ -12,19 +12,32 @@ from domain.notifications import Notification, NotificationKind, NotificationSta
 from domain.security_events import Actor, SecurityEvent, SecurityEventType
 from domain.session import Session
 from domain.tokens import TokenDigest
-from domain.user import Email, PasswordHash, User
+from domain.user import AccountStatus, Email, PasswordHash, User
 
 
 def user_from_row(row: Mapping[str, Any]) -> User:
     return User(id=row["id"], email=Email(row["email"]), password_hash=PasswordHash(row["password_hash"]),
                 full_name=row["full_name"], created_at=row["created_at"], updated_at=row["updated_at"],
-                credential_version=row["credential_version"], email_verified=bool(row["email_verified"]))
+                credential_version=row["credential_version"], email_verified=bool(row["email_verified"]),
+                roles=roles_from_column(row["roles"]), status=AccountStatus(row["status"]),
+                disabled_reason=row["disabled_reason"], last_login_at=row["last_login_at"])
 
 
 def user_values(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email.value, "password_hash": user.password_hash.value,
             "full_name": user.full_name, "created_at": user.created_at, "updated_at": user.updated_at,
-            "credential_version": user.credential_version, "email_verified": user.email_verified}
+            "credential_version": user.credential_version, "email_verified": user.email_verified,
+            "roles": roles_column(user.roles), "status": user.status.value,
+            "disabled_reason": user.disabled_reason, "last_login_at": user.last_login_at}
+
+
+def roles_column(roles: tuple[str, ...]) -> str:
+    """The stored form of an account's roles: space-separated (role names have no spaces), sorted."""
+    return " ".join(roles)
+
+
+def roles_from_column(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split()) if stored else ()
 
 
 def session_from_row(row: Mapping[str, Any]) -> Session:

@@ -14,9 +14,11 @@ from uuid import UUID
 from sqlalchemy import Insert
 
 from domain.account_tokens import AccountToken, AccountTokenKind
+from domain.administration import EventFilter, UserFilter
 from domain.errors import EmailTaken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
+from domain.paging import Position
 from domain.ports import (
     AccountTokenRepository,
     ItemRepository,
@@ -25,7 +27,7 @@ from domain.ports import (
     SessionRepository,
     UserRepository,
 )
-from domain.security_events import EventCursor, SecurityEvent
+from domain.security_events import SecurityEvent
 from domain.session import RevocationReason, Session
 from domain.tokens import TokenDigest
 from domain.user import Email, User
@@ -106,6 +108,44 @@ class SqlUserRepository(UserRepository):
         self._changed(user_id)
         return await self._db.one(sql.DELETE_USER, {"user_id": user_id}) is not None
 
+    async def set_roles(self, user: User) -> None:
+        self._changed(user.id)
+        await self._db.run(sql.SET_ROLES, {"user_id": user.id, "roles": mappers.roles_column(user.roles),
+                                           "updated_at": user.updated_at})
+
+    async def set_status(self, user: User) -> None:
+        self._changed(user.id)
+        await self._db.run(sql.SET_STATUS, {"user_id": user.id, "status": user.status.value,
+                                            "disabled_reason": user.disabled_reason, "updated_at": user.updated_at})
+
+    async def record_login(self, user_id: UUID, now: datetime) -> None:
+        self._changed(user_id)
+        await self._db.run(sql.RECORD_LOGIN, {"user_id": user_id, "now": now})
+
+    async def hold_admins(self) -> None:
+        await self._db.run(sql.HOLD_ADMINS[self._db.dialect_name], {})
+
+    async def count_active_admins(self, besides: UUID) -> int:
+        row = await self._db.one(sql.COUNT_ACTIVE_ADMINS, {"besides": besides})
+        return int(row["admins"]) if row else 0
+
+    async def page(self, which: UserFilter, limit: int, after: Position | None) -> list[User]:
+        params: dict[str, Any] = {"limit": limit}
+        if which.email_contains is not None:
+            params["email_pattern"] = sql.like_pattern(which.email_contains)
+        if which.role is not None:
+            params["role_pattern"] = sql.like_pattern(which.role, around=" ")
+        if which.status is not None:
+            params["account_status"] = which.status.value
+        if which.verified is not None:
+            params["verified"] = which.verified
+        if after is not None:
+            params["after_at"], params["after_id"] = after.at, after.id
+        statement = sql.users_page(email=which.email_contains is not None, role=which.role is not None,
+                                   status=which.status is not None, verified=which.verified is not None,
+                                   after=after is not None)
+        return [mappers.user_from_row(row) for row in await self._db.all(statement, params)]
+
 
 class SqlAccountTokenRepository(AccountTokenRepository):
     def __init__(self, db: StatementRunner) -> None:
@@ -140,13 +180,25 @@ class SqlSecurityEventRepository(SecurityEventRepository):
     async def add(self, event: SecurityEvent) -> None:
         await self._insert(sql.INSERT_SECURITY_EVENT, mappers.security_event_values(event))
 
-    async def page(self, user_id: UUID, limit: int, after: EventCursor | None) -> list[SecurityEvent]:
+    async def page(self, user_id: UUID, limit: int, after: Position | None) -> list[SecurityEvent]:
         if after is None:
             rows = await self._db.all(sql.FIRST_EVENTS, {"user_id": user_id, "limit": limit})
         else:
             rows = await self._db.all(sql.EVENTS_AFTER, {"user_id": user_id, "limit": limit,
                                                          "after_at": after.at, "after_id": after.id})
         return [mappers.security_event_from_row(row) for row in rows]
+
+    async def page_all(self, which: EventFilter, limit: int, after: Position | None) -> list[SecurityEvent]:
+        params: dict[str, Any] = {"limit": limit, "user_id": which.user_id,
+                                  "event_type": which.type.value if which.type else None,
+                                  "since": which.since, "until": which.until}
+        if after is not None:
+            params["after_at"], params["after_id"] = after.at, after.id
+        statement = sql.events_page(user=which.user_id is not None, type=which.type is not None,
+                                    since=which.since is not None, until=which.until is not None,
+                                    after=after is not None)
+        params = {k: v for k, v in params.items() if v is not None}
+        return [mappers.security_event_from_row(row) for row in await self._db.all(statement, params)]
 
 
 class SqlSessionRepository(SessionRepository):
@@ -169,14 +221,14 @@ class SqlSessionRepository(SessionRepository):
         return mappers.session_from_row(row) if row else None
 
     async def rotate(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
-                     idle_cutoff: datetime) -> Session | None:
+                     idle_cutoff: datetime) -> tuple[Session, tuple[str, ...]] | None:
         params = {"presented": presented.value, "successor": successor.value, "now": now,
                   "idle_cutoff": idle_cutoff}
         *before, last = self._rotation
         for statement in before:
             await self._db.run(statement, params)
         row = await self._db.one(last, params)
-        return mappers.session_from_row(row) if row else None
+        return (mappers.session_from_row(row), mappers.roles_from_column(row["owner_roles"])) if row else None
 
     async def touch(self, session_id: UUID, now: datetime) -> None:
         await self._db.run(sql.TOUCH_SESSION, {"session_id": session_id, "now": now})

@@ -8,10 +8,12 @@ each is a bind parameter named below and given at execution, so a statement is c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Insert,
@@ -21,20 +23,24 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
+    literal,
     or_,
     select,
+    text,
     true,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from domain.notifications import NotificationStatus
 from infrastructure.db.tables import (
+    ACTIVE_ADMIN_SQL,
     UTCDateTime,
     account_tokens,
     items,
@@ -78,13 +84,62 @@ CHANGE_EMAIL = (update(users).where(users.c.id == bindparam("user_id"))
                 .values(email=bindparam("email"), email_verified=bindparam("email_verified"),
                         updated_at=bindparam("updated_at", type_=UTCDateTime)))
 DELETE_USER = delete(users).where(users.c.id == bindparam("user_id")).returning(users.c.id)
+_THE_USER = users.c.id == bindparam("user_id")
+SET_ROLES = (update(users).where(_THE_USER)
+             .values(roles=bindparam("roles"), updated_at=bindparam("updated_at", type_=UTCDateTime)))
+SET_STATUS = (update(users).where(_THE_USER)
+              .values(status=bindparam("status"), disabled_reason=bindparam("disabled_reason"),
+                      updated_at=bindparam("updated_at", type_=UTCDateTime)))
+RECORD_LOGIN = update(users).where(_THE_USER).values(last_login_at=_NOW)
+
+# Who the active admins are changes one unit of work at a time (UserRepository.hold_admins): Postgres, a
+# transaction-scoped advisory lock (any constant key of Gatehouse's own); SQLite, the database's write lock,
+# taken by a statement that writes nothing as the transaction's first (what is read after it is current).
+_ADMINS_LOCK_KEY = 0x6761_7465_6164_6D6E  # "gateadmn"
+HOLD_ADMINS: dict[str, Executable] = {
+    "postgresql": select(func.pg_advisory_xact_lock(literal(_ADMINS_LOCK_KEY, BigInteger))),
+    "sqlite": update(users).where(false()).values(roles=users.c.roles),
+}
+# The same predicate as the partial index ix_users_active_admins (tables.py), so the count reads only it.
+COUNT_ACTIVE_ADMINS = (select(func.count().label("admins")).select_from(users)
+                       .where(text(ACTIVE_ADMIN_SQL), users.c.id != bindparam("besides", type_=Uuid)))
+
+
+@functools.cache
+def users_page(*, email: bool, role: bool, status: bool, verified: bool, after: bool) -> Select[Any]:
+    """The admin listing's statement for one combination of filters (built once each: a statement per
+    combination, rather than `:x IS NULL OR ...`, lets Postgres plan each with its index)."""
+    query = select(users)
+    if email:  # the trigram index (migration 0008) answers this on Postgres
+        query = query.where(users.c.email.like(bindparam("email_pattern"), escape="\\"))
+    if role:
+        query = query.where((literal(" ") + users.c.roles + literal(" ")).like(bindparam("role_pattern"),
+                                                                             escape="\\"))
+    if status:
+        query = query.where(users.c.status == bindparam("account_status"))
+    if verified:
+        query = query.where(users.c.email_verified == bindparam("verified", type_=Boolean))
+    if after:
+        query = query.where(tuple_(users.c.created_at, users.c.id)
+                            > tuple_(bindparam("after_at", type_=UTCDateTime), bindparam("after_id", type_=Uuid)))
+    return query.order_by(users.c.created_at, users.c.id).limit(bindparam("limit"))
+
+
+def like_pattern(piece: str, around: str = "") -> str:
+    """`%<piece>%` for LIKE ... ESCAPE '\\' with the piece's own wildcards escaped (`around`: what the piece is
+    framed by, e.g. spaces for one role of the roles column)."""
+    escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{around}{escaped}{around}%"
 
 # The credentials a unit of work's writes depend on (UserRepository.require_credentials): the user's row
 # at the version that was read, locked until commit against a password change (whose UPDATE waits, and
 # then sees what this unit of work wrote; or, having committed first, leaves nothing here to find).
 # Postgres: FOR SHARE, which writes nothing (an UPDATE would NOTIFY every worker's account cache); SQLite:
 # a no-op UPDATE, which takes the database's write lock as the transaction's first statement.
-_HELD_VERSION = and_(users.c.id == bindparam("guard_user"), users.c.credential_version == bindparam("guard_version"))
+# An account disabled meanwhile holds nothing either: a login whose password check raced a disable starts no
+# session after it.
+_HELD_VERSION = and_(users.c.id == bindparam("guard_user"), users.c.credential_version == bindparam("guard_version"),
+                     users.c.status == "active")
 HOLD_CREDENTIALS: dict[str, Executable] = {
     "postgresql": select(users.c.id).where(_HELD_VERSION).with_for_update(read=True),
     "sqlite": (update(users).where(_HELD_VERSION).values(credential_version=users.c.credential_version)
@@ -131,8 +186,17 @@ _SPEND = (update(sessions).where(_SPENDABLE)
           .values(previous_token=sessions.c.current_token, current_token=_SUCCESSOR, rotated_at=_NOW,
                   last_used_at=_NOW))
 _ROTATED = _SPEND.returning(*sessions.c).cte("rotated")
+# The account's roles as they are now, for the new access token ("read again at every refresh"), in the
+# rotation's own statement. (An alias: in SQLite's RETURNING the columns render unqualified.)
+_OWNER = users.alias("owner")
+
+
+def _owner_roles(user_id: ColumnElement[Any]) -> Any:
+    return select(_OWNER.c.roles).where(_OWNER.c.id == user_id).scalar_subquery().label("owner_roles")
+
+
 # Postgres: the UPDATE and the history INSERT in one statement (a data-modifying CTE), one round trip.
-ROTATE_AND_REMEMBER = select(_ROTATED).add_cte(
+ROTATE_AND_REMEMBER = select(_ROTATED, _owner_roles(_ROTATED.c.user_id)).add_cte(
     insert(refresh_tokens).from_select(["digest", "session_id", "issued_at"],
                                        select(_SUCCESSOR, _ROTATED.c.id, _NOW)).cte("remembered"))
 # SQLite has no data-modifying CTEs: the history first (if the UPDATE then loses the race, or the process
@@ -142,7 +206,7 @@ REMEMBER_IF_LIVE = sqlite_insert(refresh_tokens).from_select(
     ["digest", "session_id", "issued_at"],
     select(_SUCCESSOR, sessions.c.id, _NOW).where(_SPENDABLE),
 ).on_conflict_do_nothing()
-SPEND = _SPEND.returning(*sessions.c)
+SPEND = _SPEND.returning(*sessions.c, _owner_roles(sessions.c.user_id))
 # What one rotation runs, by dialect, in order; the last statement returns the rotated session (no row:
 # nothing was spent). SqlSessionRepository.rotate runs them so.
 ROTATION: dict[str, tuple[Executable, ...]] = {"postgresql": (ROTATE_AND_REMEMBER,),
@@ -240,9 +304,27 @@ INSERT_SECURITY_EVENT = _insert_row(security_events)
 _EVENTS_OF_USER = (select(security_events).where(security_events.c.user_id == bindparam("user_id"))
                    .order_by(security_events.c.at.desc(), security_events.c.id.desc()).limit(bindparam("limit")))
 FIRST_EVENTS = _EVENTS_OF_USER
-EVENTS_AFTER = _EVENTS_OF_USER.where(
-    tuple_(security_events.c.at, security_events.c.id)
-    < tuple_(bindparam("after_at", type_=UTCDateTime), bindparam("after_id", type_=security_events.c.id.type)))
+_BEFORE_POSITION = (tuple_(security_events.c.at, security_events.c.id)
+                    < tuple_(bindparam("after_at", type_=UTCDateTime), bindparam("after_id", type_=Uuid)))
+EVENTS_AFTER = _EVENTS_OF_USER.where(_BEFORE_POSITION)
+
+
+@functools.cache
+def events_page(*, user: bool, type: bool, since: bool, until: bool, after: bool) -> Select[Any]:
+    """The admin listing of events, for one combination of filters (as users_page)."""
+    query = select(security_events)
+    if user:
+        query = query.where(security_events.c.user_id == bindparam("user_id", type_=Uuid))
+    if type:
+        query = query.where(security_events.c.type == bindparam("event_type"))
+    if since:
+        query = query.where(security_events.c.at >= bindparam("since", type_=UTCDateTime))
+    if until:
+        query = query.where(security_events.c.at < bindparam("until", type_=UTCDateTime))
+    if after:
+        query = query.where(_BEFORE_POSITION)
+    return (query.order_by(security_events.c.at.desc(), security_events.c.id.desc())
+            .limit(bindparam("limit")))
 
 # -- rate limits (when no Redis is configured) --------------------------------------------------------
 # Reserve one attempt: count it if the key's window has passed (a new window starts now) or the key is

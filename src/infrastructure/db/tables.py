@@ -20,11 +20,12 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
     false,
+    text,
 )
 
 from domain.items import MAX_TITLE_LENGTH
 from domain.session import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
-from domain.user import MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH
+from domain.user import MAX_DISABLED_REASON_LENGTH, MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH, MAX_STORED_ROLES_LENGTH
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,9 +35,12 @@ NAMING = {
 }
 # The Alembic revision these tables are (migrations/versions: the newest). The readiness check compares the
 # database's against it; tests/integration/test_migrations.py holds it to Alembic's head.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 metadata = MetaData(naming_convention=NAMING)
+# An active account holding `admin`, in SQL (the domain's is `User.is_active_admin`): the predicate of the
+# partial index the `last_admin` guard counts through (migration 0008 spells it the same way).
+ACTIVE_ADMIN_SQL = "status = 'active' AND (' ' || roles || ' ') LIKE '% admin %'"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -71,6 +75,14 @@ users = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("credential_version", Integer, nullable=False, server_default="0"),  # domain/user.py
     Column("email_verified", Boolean, nullable=False, server_default=false()),
+    Column("roles", String(MAX_STORED_ROLES_LENGTH), nullable=False, server_default=""),  # mappers.py: space-separated
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("disabled_reason", String(MAX_DISABLED_REASON_LENGTH), nullable=True),
+    Column("last_login_at", UTCDateTime, nullable=True),
+    Index("ix_users_created_at", "created_at", "id"),  # the admin listing's keyset order
+    # The `last_admin` guard's count (statements.ACTIVE_ADMIN is this predicate, to the character).
+    Index("ix_users_active_admins", "id", sqlite_where=text(ACTIVE_ADMIN_SQL), postgresql_where=text(ACTIVE_ADMIN_SQL)),
+    # Postgres only (migration 0008): a trigram GIN index on email, for the listing's substring search.
 )
 
 sessions = Table(
@@ -171,4 +183,5 @@ security_events = Table(
     Column("user_agent", String(MAX_USER_AGENT_LENGTH), nullable=True),
     Column("session_id", Uuid, nullable=True),
     Index("ix_security_events_user_at", "user_id", "at", "id"),
+    Index("ix_security_events_at", "at", "id"),  # the admin listing, across users
 )

@@ -36,7 +36,7 @@ class PyJwtAccessTokenSigner(AccessTokenSigner):
             "iss": claims.issuer, "aud": claims.audience, "sub": str(claims.subject),
             "sid": str(claims.session_id), "jti": claims.token_id,
             "iat": int(claims.issued_at.timestamp()), "exp": int(claims.expires_at.timestamp()),
-            "scope": claims.scope,
+            "scope": claims.scope, "roles": list(claims.roles),
         }
         return jwt.encode(payload, self._keys.signing_key, algorithm=self._keys.algorithm,
                           headers={"kid": self._keys.signing_kid, "typ": "at+jwt"})
@@ -94,5 +94,14 @@ class PyJwtAccessTokenSigner(AccessTokenSigner):
         return AccessTokenClaims(
             issuer=self._issuer, audience=self._audience, subject=subject, session_id=session_id,
             token_id=str(payload["jti"]), issued_at=datetime.fromtimestamp(iat, UTC),
-            expires_at=datetime.fromtimestamp(exp, UTC), scope=scope,
+            expires_at=datetime.fromtimestamp(exp, UTC), scope=scope, roles=_roles(payload.get("roles")),
         )
+
+
+def _roles(claim: object) -> tuple[str, ...]:
+    """The `roles` claim (a token minted before roles existed has none: no roles)."""
+    if claim is None:
+        return ()
+    if not isinstance(claim, list) or not all(isinstance(role, str) for role in claim):
+        raise InvalidToken("The access token is invalid")
+    return tuple(claim)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from application.unit_of_work import UnitOfWorkFactory
+from domain.administration import EventFilter
+from domain.paging import Position
+from domain.security_events import SecurityEvent
+
+
+class SearchSecurityEvents:
+    """A page of everyone's security log matching the filters, newest first (the admin view)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, which: EventFilter, limit: int,
+                      after: Position | None) -> tuple[list[SecurityEvent], Position | None]:
+        async with self._uow(autocommit=True) as uow:
+            events = await uow.security_events.page_all(which, limit + 1, after)
+        if len(events) <= limit:
+            return events, None
+        last = events[limit - 1]
+        return events[:limit], Position(last.at, last.id)
