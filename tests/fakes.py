@@ -17,6 +17,7 @@ from domain.administration import EventFilter, UserFilter
 from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
+from domain.paging import Position
 from domain.ports import (
     AccessTokenSigner,
     AccountTokenRepository,
@@ -36,7 +37,6 @@ from domain.ports import (
     SessionRepository,
     UserRepository,
 )
-from domain.paging import Position
 from domain.security_events import SecurityEvent
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, TokenDigest

@@ -1,4 +1,4 @@
-"""The `gatehouse` command: serve, migrate."""
+"""The `gatehouse` command: serve, migrate, and the administration commands (admin_cli.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.admin_cli import users
+
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse token authentication service")
+app.add_typer(users, name="users")
 
 
-def _settings() -> Settings:
+def settings_or_exit() -> Settings:
     from infrastructure.settings import Settings, describe_validation_error
 
     try:
@@ -42,7 +45,7 @@ def serve(
     if "GATEHOUSE_ISSUER" not in os.environ:
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host  # noqa: S104
         os.environ["GATEHOUSE_ISSUER"] = f"http://{shown}:{port}"
-    settings = _settings()
+    settings = settings_or_exit()
     if not _is_loopback(host) and not settings.signing_key_configured and not settings.dev_signing_key:
         typer.echo(f"gatehouse: invalid configuration: serving on {host} (not loopback) needs a configured signing "
                    f"key: set GATEHOUSE_JWT_PRIVATE_KEY (GATEHOUSE_JWT_SECRET for HS256), or "
@@ -59,7 +62,7 @@ def serve(
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Upgrade the database schema (to head by default)."""
-    settings = _settings()
+    settings = settings_or_exit()
     _run_migrations(settings, revision)
     typer.echo(f"gatehouse: database at {revision}")
 
@@ -77,6 +80,11 @@ def _is_loopback(host: str) -> bool:
 
 def _prepare(settings: Settings) -> None:
     """Before workers start: apply migrations (SQLite default) and create the dev key once."""
+    prepare_database(settings, say_if_not_migrated=True)
+
+
+def prepare_database(settings: Settings, say_if_not_migrated: bool = False) -> None:
+    """The keys loaded (the development key made once), and the embedded default's migrations applied."""
     from infrastructure.security.keys import KeyConfigurationError, load_keyring
 
     try:
@@ -86,7 +94,7 @@ def _prepare(settings: Settings) -> None:
         raise typer.Exit(2) from None
     if settings.should_auto_migrate:
         _run_migrations(settings, "head")
-    else:
+    elif say_if_not_migrated:
         _say_if_not_migrated(settings)
 
 

@@ -219,11 +219,18 @@ async def test_a_session_is_found_by_id_and_by_its_token(db: Db) -> None:
 
 
 async def test_a_rotation_spends_the_live_token_and_remembers_the_successor(db: Db) -> None:
-    session = await _stored_session(db, await _stored_user(db), "t-0")
+    user = await _stored_user(db)
+    session = await _stored_session(db, user, "t-0")
+    user.set_roles(("support", "admin"), T)
+    async with db(autocommit=False) as uow:
+        await uow.users.set_roles(user)
+        await uow.commit()
     now = T + timedelta(hours=1)
     async with db() as uow:
-        rotated = await uow.sessions.rotate(TokenDigest.of("t-0"), TokenDigest.of("t-1"), now, POLICY.idle_cutoff(now))
-    assert rotated is not None
+        result = await uow.sessions.rotate(TokenDigest.of("t-0"), TokenDigest.of("t-1"), now, POLICY.idle_cutoff(now))
+    assert result is not None
+    rotated, roles = result
+    assert roles == ("admin", "support")  # the owner's roles as they are now, read by the rotation itself
     assert (rotated.id, rotated.current_token, rotated.previous_token) == (session.id, TokenDigest.of("t-1"),
                                                                            TokenDigest.of("t-0"))
     assert (rotated.rotated_at, rotated.last_used_at, rotated.created_at) == (now, now, T)

@@ -19,7 +19,7 @@ from domain.user import (
 )
 
 
-def _valid_email(value: str) -> str:
+def valid_email(value: str) -> str:
     try:
         validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -28,7 +28,7 @@ def _valid_email(value: str) -> str:
 
 
 EmailText = Annotated[Text, Field(min_length=3, max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
-                      AfterValidator(_valid_email)]
+                      AfterValidator(valid_email)]
 NewPassword = Annotated[Text, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
 PresentedPassword = Annotated[Text, Field(max_length=MAX_LOGIN_PASSWORD_LENGTH)]
 FullName = Annotated[Text, Field(max_length=MAX_FULL_NAME_LENGTH)]

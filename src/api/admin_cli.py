@@ -1,0 +1,198 @@
+"""`gatehouse users …`: administration from the command line, on the database the service uses.
+
+The operator's commands run the same use cases as /admin, as the actor `system` (contract v2: "Actions
+taken with the CLI have `actor: "system"`"), with the same rules (`last_admin` included). Expected
+failures are one line on standard error and exit 1; a bad configuration exits 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from api.container import Container
+    from domain.user import User
+
+T = TypeVar("T")
+
+users = typer.Typer(no_args_is_help=True, help="Find, create and administer accounts")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+
+
+def _fail(reason: str) -> typer.Exit:
+    typer.echo(f"gatehouse: {reason}", err=True)
+    return typer.Exit(1)
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    """Run `work` with a container on the configured database; deliver what it recorded (a disable's notice,
+    a verification mail) before exiting, as a request would after its response."""
+    from api.cli import prepare_database, settings_or_exit
+    from api.container import Container
+    from domain.errors import DomainError
+    from infrastructure.db.errors import is_outage
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+
+    async def run() -> T:
+        container = Container(settings=settings)
+        deliveries = container.deliveries()
+        pending, token = deliveries.begin()
+        try:
+            result = await work(container)
+            deliveries.end(token)
+            if pending.handoffs:
+                await container.deliver_notifications().execute(pending.handoffs)
+            return result
+        finally:
+            await container.lifetime().aclose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as error:
+        raise _fail(error.detail) from None
+    except Exception as exc:
+        if is_outage(exc):
+            raise _fail(f"cannot reach the database: {type(exc).__name__}") from None
+        raise
+
+
+def _admin_user(user: User) -> dict[str, Any]:
+    from api.routers.admin import admin_user_out
+
+    return admin_user_out(user).model_dump(mode="json")
+
+
+def _show(user: User, as_json: bool, said: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(_admin_user(user)))
+    else:
+        typer.echo(f"gatehouse: {said} {user.email} ({user.id}); roles: {' '.join(user.roles) or '-'}; "
+                   f"{user.status.value}")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users.command()
+def create(
+    email: Annotated[str, typer.Argument(help="The new account's address")],
+    role: Annotated[list[str] | None, typer.Option("--role", help="A role to grant (repeat for more)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard "
+                                                 "input (one line) instead of a prompt")] = False,
+    full_name: Annotated[str | None, typer.Option(help="The account's full name")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an account (the password policy of registration holds); e.g. the first admin: --role admin."""
+    from api.schemas.auth import valid_email
+    from application.administration import SYSTEM
+    from application.dto import RegisterCommand
+
+    try:
+        valid_email(email)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    password = _password(password_stdin)
+    command = RegisterCommand(email, password, full_name, roles=tuple(role or ()))
+    user = _run(lambda c: c.register_user().execute(command, acting=SYSTEM))
+    _show(user, as_json, "created")
+
+
+@users.command("list")
+def list_users(
+    email: Annotated[str | None, typer.Option(help="Only addresses containing this")] = None,
+    role: Annotated[str | None, typer.Option(help="Only accounts holding this role")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every account (oldest first), as a table; with --json, one JSON array of admin-user objects."""
+    from domain.administration import UserFilter
+
+    which = UserFilter(email_contains=UserFilter.address_piece(email) if email else None, role=role)
+
+    async def every_page(container: Container) -> list[User]:
+        found: list[User] = []
+        after = None
+        while True:
+            page, after = await container.list_users().execute(which, 100, after)
+            found.extend(page)
+            if after is None:
+                return found
+
+    found = _run(every_page)
+    if as_json:
+        typer.echo(json.dumps([_admin_user(u) for u in found]))
+        return
+    rows = [("ID", "EMAIL", "STATUS", "VERIFIED", "ROLES", "CREATED", "LAST LOGIN")]
+    rows += [(str(u.id), u.email.value, u.status.value, "yes" if u.email_verified else "no", " ".join(u.roles) or "-",
+              _when(u.created_at), _when(u.last_login_at)) for u in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _when(at: Any) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else "-"
+
+
+@users.command("set-roles")
+def set_roles(
+    email: Annotated[str, typer.Argument(help="The account's address")],
+    roles: Annotated[list[str] | None, typer.Argument(help="Its roles from now on (none: no roles)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace an account's roles (e.g. `admin`); the last active admin keeps `admin`."""
+    from application.administration import SYSTEM
+
+    async def work(container: Container) -> User:
+        user = await container.get_user().by_email(email)
+        return await container.update_user().execute(SYSTEM, user.id, roles=tuple(roles or ()))
+
+    _show(_run(work), as_json, "roles set for")
+
+
+@users.command()
+def disable(
+    email: Annotated[str, typer.Argument(help="The account's address")],
+    reason: Annotated[str | None, typer.Option(help="Why (shown to admins only)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Disable an account: its sessions end, it cannot log in, and it is told."""
+    from application.administration import SYSTEM
+    from domain.user import MAX_DISABLED_REASON_LENGTH
+
+    if reason is not None and len(reason) > MAX_DISABLED_REASON_LENGTH:
+        raise _fail(f"the reason is longer than {MAX_DISABLED_REASON_LENGTH} characters")
+
+    async def work(container: Container) -> User:
+        user = await container.get_user().by_email(email)
+        return await container.disable_user().execute(SYSTEM, user.id, reason)
+
+    _show(_run(work), as_json, "disabled")
+
+
+@users.command()
+def enable(
+    email: Annotated[str, typer.Argument(help="The account's address")],
+    as_json: JsonOption = False,
+) -> None:
+    """Let a disabled account log in again (none of its old sessions comes back)."""
+    from application.administration import SYSTEM
+
+    async def work(container: Container) -> User:
+        user = await container.get_user().by_email(email)
+        return await container.enable_user().execute(SYSTEM, user.id)
+
+    _show(_run(work), as_json, "enabled")
