@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.auth import FullName, UserOut
 from api.schemas.common import Text
@@ -37,6 +37,10 @@ class UsersPage(BaseModel):
 
 
 class AdminUserPatch(BaseModel):
+    """What an admin may change. Anything else (a password above all: admins never set one) is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
     full_name: FullName | None = None
     roles: Annotated[list[Role], Field(max_length=MAX_ROLES, description="the whole new list (replaces the old)")] = []
 
