@@ -68,7 +68,8 @@ async def _events(client: httpx.AsyncClient, boss: Account, **query: Any) -> lis
 
 # -- who may use /admin ---------------------------------------------------------------------------
 
-ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/admin/users", None), ("GET", f"/admin/users/{NOBODY}", None),
+ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+          ("GET", "/admin/users", None), ("GET", f"/admin/users/{NOBODY}", None),
           ("PATCH", f"/admin/users/{NOBODY}", {"roles": []}), ("POST", f"/admin/users/{NOBODY}/disable", {}),
           ("POST", f"/admin/users/{NOBODY}/enable", None), ("GET", f"/admin/users/{NOBODY}/sessions", None),
           ("DELETE", f"/admin/users/{NOBODY}/sessions", None), ("POST", f"/admin/users/{NOBODY}/password-reset", None),
