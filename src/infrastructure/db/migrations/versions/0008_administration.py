@@ -10,8 +10,8 @@ spaces), empty for every account that exists now: no account is an admin until a
 
 Indexes: the admin user listing pages by (created_at, id); its address search is a substring match, which
 on Postgres a trigram index (pg_trgm, a trusted extension since Postgres 13) answers without reading every
-row; the `last_admin` guard counts active admins through a partial index of exactly them. The admin event
-listing pages by (at, id) across users.
+row, and another answers the role filter; the `last_admin` guard counts active admins through a partial
+index of exactly them. The admin event listing pages by (at, id) across users.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ACTIVE_ADMIN = "status = 'active' AND (' ' || roles || ' ') LIKE '% admin %'"
 def upgrade() -> None:
     # Plain ADD COLUMN, never a batch recreate of `users` (see 0007: on SQLite it empties the tables that
     # refer to it).
-    op.add_column("users", sa.Column("roles", sa.String(1400), nullable=False, server_default=""))
+    op.add_column("users", sa.Column("roles", sa.String(1300), nullable=False, server_default=""))
     op.add_column("users", sa.Column("status", sa.String(16), nullable=False, server_default="active"))
     op.add_column("users", sa.Column("disabled_reason", sa.String(500), nullable=True))
     op.add_column("users", sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
@@ -43,10 +43,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute("CREATE INDEX ix_users_email_trgm ON users USING gin (email gin_trgm_ops)")
+        # the role filter matches one whole role in the space-framed column (statements.users_page)
+        op.execute("CREATE INDEX ix_users_roles_trgm ON users USING gin ((' ' || roles || ' ') gin_trgm_ops)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_users_roles_trgm")
         op.execute("DROP INDEX IF EXISTS ix_users_email_trgm")  # the extension stays: others may use it
     op.drop_index("ix_security_events_at", "security_events")
     op.drop_index("ix_users_active_admins", "users")
