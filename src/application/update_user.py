@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from uuid import UUID
 
 from application.administration import Acting, account, keep_an_admin
@@ -10,7 +11,14 @@ from domain.ports import Clock
 from domain.security_events import SecurityEventType
 from domain.user import User, parse_roles
 
-KEEP = object()  # "not sent": the field stays as it is
+
+class Keep(enum.Enum):
+    """A field not sent: it stays as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 class UpdateUser:
@@ -23,7 +31,7 @@ class UpdateUser:
         self._log = log
         self._clock = clock
 
-    async def execute(self, acting: Acting, user_id: UUID, *, full_name: object = KEEP,
+    async def execute(self, acting: Acting, user_id: UUID, *, full_name: str | Keep | None = KEEP,
                       roles: tuple[str, ...] | None = None) -> User:
         wanted = parse_roles(roles) if roles is not None else None
         now = self._clock.now()
@@ -31,8 +39,7 @@ class UpdateUser:
             if wanted is not None:
                 await uow.users.hold_admins()
             user = await account(uow, user_id)
-            if full_name is not KEEP and full_name != user.full_name:
-                assert full_name is None or isinstance(full_name, str)  # noqa: S101 - the callers' contract
+            if not isinstance(full_name, Keep) and full_name != user.full_name:
                 user.rename(full_name, now)
                 await uow.users.rename(user)
             if wanted is not None and wanted != user.roles:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from domain.errors import CannotActOnSelf, LastAdmin
 from domain.security_events import SecurityEventType
-from domain.user import AccountStatus, User
+from domain.user import AccountStatus, Email, User
 
 
 def ensure_not_self(acting_admin: UUID | None, target: User, what: str) -> None:
@@ -42,9 +41,8 @@ class UserFilter:
 
     @staticmethod
     def address_piece(typed: str) -> str:
-        """A piece of an address as a person typed it, in the form stored addresses have (Email.normalize
-        without the domain's IDNA step, which needs a whole domain)."""
-        return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", typed.strip()).lower())
+        """A piece of an address as a person typed it, in the form stored addresses have."""
+        return Email.fold(typed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

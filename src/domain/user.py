@@ -71,10 +71,16 @@ class Email:
             raise InvalidEmail("Not a normalized email address")
 
     @staticmethod
-    def normalize(raw: str) -> str:
+    def fold(raw: str) -> str:
+        """Trimmed, NFKC, lowercased: every step of `normalize` but the domain's IDNA one (which needs a whole
+        domain), so also what a piece of an address is compared in (the admin search)."""
         # NFKC again after lowercasing: lowercasing can leave combining marks out of canonical order
         # (e.g. U+0130 becomes "i" + U+0307), and the stored form must be normalised and stable.
-        text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).lower())
+        return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).lower())
+
+    @staticmethod
+    def normalize(raw: str) -> str:
+        text = Email.fold(raw)
         local, at, domain = text.rpartition("@")
         return f"{local}{at}{_unicode_domain(domain)}" if at else text
 
