@@ -38,8 +38,10 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
     from api.container import Container
     from domain.errors import DomainError
     from infrastructure.db.errors import is_outage
+    from infrastructure.db.probe import DatabaseState
 
     settings = settings_or_exit()
+    _quiet_service_logs()
     prepare_database(settings)
 
     async def run() -> T:
@@ -47,9 +49,14 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
         deliveries = container.deliveries()
         pending, token = deliveries.begin()
         try:
+            found = await container.database_probe().check()  # say why, before any statement fails
+            if found.state is DatabaseState.NOT_MIGRATED:
+                raise _fail(found.hint)
+            if found.state is DatabaseState.UNAVAILABLE:
+                raise _fail("cannot reach the database")
             result = await work(container)
             deliveries.end(token)
-            if pending.handoffs:
+            if pending.handoffs:  # a failure is one warning line; the service's sweep retries
                 await container.deliver_notifications().execute(pending.handoffs)
             return result
         finally:
@@ -63,6 +70,21 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
         if is_outage(exc):
             raise _fail(f"cannot reach the database: {type(exc).__name__}") from None
         raise
+
+
+def _quiet_service_logs() -> None:
+    """The service's own log lines (meant for its log, not an operator's terminal) stay out of the command's
+    one-line answers; its warnings (a development signing key made) still show, one line each."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gatehouse: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    service = logging.getLogger("gatehouse")
+    service.handlers[:] = [handler]
+    service.propagate = False
+    for chatty in ("gatehouse.db", "gatehouse.cache"):
+        logging.getLogger(chatty).setLevel(logging.CRITICAL)  # a failure there is the command's own one line
 
 
 def _admin_user(user: User) -> dict[str, Any]:
@@ -83,6 +105,8 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():  # a prompt without a terminal could echo: say how to pass it instead
+        raise _fail("no terminal to ask for the password on: give it on standard input with --password-stdin")
     value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     return value
 
