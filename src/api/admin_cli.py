@@ -72,6 +72,18 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
         raise
 
 
+def _check(kind: Any, value: str, what: str) -> None:
+    """The rule /admin and registration apply to this input (their schema's type), said as they say it."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.validation_messages import explain
+
+    try:
+        TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise _fail(explain({**exc.errors()[0], "loc": ("query", what)}, None, "", "")) from None
+
+
 def _quiet_service_logs() -> None:
     """The service's own log lines (meant for its log, not an operator's terminal) stay out of the command's
     one-line answers; its warnings (a development signing key made) still show, one line each."""
@@ -121,14 +133,13 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an account (the password policy of registration holds); e.g. the first admin: --role admin."""
-    from api.schemas.auth import valid_email
+    from api.schemas.auth import EmailText, FullName
     from application.administration import SYSTEM
     from application.dto import RegisterCommand
 
-    try:
-        valid_email(email)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    _check(EmailText, email, "EMAIL")
+    if full_name is not None:
+        _check(FullName, full_name, "--full-name")
     password = _password(password_stdin)
     command = RegisterCommand(email, password, full_name, roles=tuple(role or ()))
     user = _run(lambda c: c.register_user().execute(command, acting=SYSTEM))
@@ -194,11 +205,11 @@ def disable(
     as_json: JsonOption = False,
 ) -> None:
     """Disable an account: its sessions end, it cannot log in, and it is told."""
+    from api.schemas.admin import Reason
     from application.administration import SYSTEM
-    from domain.user import MAX_DISABLED_REASON_LENGTH
 
-    if reason is not None and len(reason) > MAX_DISABLED_REASON_LENGTH:
-        raise _fail(f"the reason is longer than {MAX_DISABLED_REASON_LENGTH} characters")
+    if reason is not None:
+        _check(Reason, reason, "--reason")
 
     async def work(container: Container) -> User:
         user = await container.get_user().by_email(email)

@@ -25,7 +25,7 @@ def decode_cursor(text: str) -> Position:
         if parsed.tzinfo is None:
             raise ValueError
         return Position(parsed.astimezone(UTC), UUID(id_))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, OverflowError, binascii.Error, UnicodeError):
         raise ValueError("not a cursor of this listing: pass `next_cursor` from the previous page as it was") from None
 
 

@@ -35,10 +35,12 @@ class DisableUser:
             await uow.users.hold_admins()
             user = await account(uow, user_id)
             ensure_not_self(acting.admin_id, user, "disable")
-            if not user.is_active:  # disabled already: the reason may change, nothing else happens
+            if not user.is_active:  # disabled already: the reason may change (recorded), nothing else happens
                 if reason is not None and reason != user.disabled_reason:
                     user.disable(reason, now)
                     await uow.users.set_status(user)
+                    await uow.security_events.add(acting.event(self._log, user.id, SecurityEventType.USER_DISABLED,
+                                                               now))
                     await uow.commit()
                 return user
             before = dataclasses.replace(user)

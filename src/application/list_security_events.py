@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from application.unit_of_work import UnitOfWorkFactory
-from domain.paging import Position
+from domain.paging import Position, one_page
 from domain.security_events import SecurityEvent
 from domain.tokens import Principal
 
@@ -16,7 +16,4 @@ class ListSecurityEvents:
                       after: Position | None) -> tuple[list[SecurityEvent], Position | None]:
         async with self._uow(autocommit=True) as uow:
             events = await uow.security_events.page(principal.user_id, limit + 1, after)
-        if len(events) <= limit:
-            return events, None
-        last = events[limit - 1]
-        return events[:limit], Position(last.at, last.id)
+        return one_page([e.as_seen_by_its_user() for e in events], limit, lambda e: Position(e.at, e.id))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from application.unit_of_work import UnitOfWorkFactory
 from domain.administration import UserFilter
-from domain.paging import Position
+from domain.paging import Position, one_page
 from domain.user import User
 
 
@@ -17,7 +17,4 @@ class ListUsers:
                       after: Position | None) -> tuple[list[User], Position | None]:
         async with self._uow(autocommit=True) as uow:
             users = await uow.users.page(which, limit + 1, after)
-        if len(users) <= limit:
-            return users, None
-        last = users[limit - 1]
-        return users[:limit], Position(last.created_at, last.id)
+        return one_page(users, limit, lambda u: Position(u.created_at, u.id))

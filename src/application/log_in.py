@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from application.accounts import account_of
@@ -8,7 +9,14 @@ from application.passwords import limited_attempt
 from application.security_log import SecurityLog
 from application.token_minting import AccessTokenMinter
 from application.unit_of_work import AfterResponse, UnitOfWorkFactory
-from domain.errors import AccountDisabled, CredentialsChanged, EmailNotVerified, InvalidCredentials, RateLimited
+from domain.errors import (
+    AccountDisabled,
+    CredentialsChanged,
+    EmailNotVerified,
+    InvalidCredentials,
+    RateLimited,
+    StorageUnavailable,
+)
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
 from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
 from domain.rate_limits import rate_limit_address
@@ -16,6 +24,8 @@ from domain.security_events import Actor, SecurityEventType
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
+
+log = logging.getLogger("gatehouse.login")
 
 
 class LogIn:
@@ -129,7 +139,10 @@ class LogIn:
                 await uow.commit()
         except CredentialsChanged:
             raise InvalidCredentials("Email or password is wrong") from None
-        await self._after_login(user, now)
+        try:
+            await self._after_login(user, now)
+        except StorageUnavailable:  # the session is committed: answer it; the next login applies the limit
+            log.warning("could not record the last login or apply the session limit (storage unavailable)")
         return self._minter.mint(session, refresh_token, now, user.roles)
 
     async def _after_login(self, user: User, now: datetime) -> None:

@@ -5,7 +5,7 @@ from application.accounts import account_of
 from application.dto import ClientInfo
 from application.security_log import SecurityLog
 from application.unit_of_work import AfterResponse, UnitOfWorkFactory
-from domain.errors import RateLimited
+from domain.errors import CredentialsChanged, RateLimited
 from domain.ports import Clock, RateLimiter
 from domain.rate_limits import rate_limit_address
 from domain.security_events import SecurityEventType
@@ -43,8 +43,14 @@ class RequestPasswordReset:
         if await self._per_address.reserve(user.email.value) is not None:
             return  # capped: nothing sent, nothing voided
         now = self._clock.now()
-        async with self._uow() as uow:
-            await self._links.send_reset(uow, user, now)
-            await uow.security_events.add(self._log.event(user.id, SecurityEventType.PASSWORD_RESET_REQUESTED,
-                                                          now, client))
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                # Only while the account is as it was looked up: a disable (which voids every link) or a password
+                # change that committed meanwhile leaves this link unissued.
+                await uow.users.require_credentials(user.id, user.credential_version)
+                await self._links.send_reset(uow, user, now)
+                await uow.security_events.add(self._log.event(user.id, SecurityEventType.PASSWORD_RESET_REQUESTED,
+                                                              now, client))
+                await uow.commit()
+        except CredentialsChanged:
+            return

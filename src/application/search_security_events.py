@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from application.unit_of_work import UnitOfWorkFactory
 from domain.administration import EventFilter
-from domain.paging import Position
+from domain.paging import Position, one_page
 from domain.security_events import SecurityEvent
 
 
@@ -16,7 +16,4 @@ class SearchSecurityEvents:
                       after: Position | None) -> tuple[list[SecurityEvent], Position | None]:
         async with self._uow(autocommit=True) as uow:
             events = await uow.security_events.page_all(which, limit + 1, after)
-        if len(events) <= limit:
-            return events, None
-        last = events[limit - 1]
-        return events[:limit], Position(last.at, last.id)
+        return one_page(events, limit, lambda e: Position(e.at, e.id))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,3 +17,11 @@ class Position:
 
     at: datetime
     id: UUID
+
+
+def one_page(rows: list[T], limit: int, position: Callable[[T], Position]) -> tuple[list[T], Position | None]:
+    """`rows`: what was read strictly after the previous page, `limit + 1` at most; the page, and where the
+    next one starts (None: this is the last)."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], position(rows[limit - 1])

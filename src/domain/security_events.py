@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,3 +49,10 @@ class SecurityEvent:
     user_agent: str | None = None
     session_id: UUID | None = None
     actor_id: UUID | None = None
+
+    def as_seen_by_its_user(self) -> SecurityEvent:
+        """What the account's own log shows: an admin's address and browser are the admin's, not theirs to see
+        (admins see them in /admin)."""
+        if self.actor is not Actor.ADMIN:
+            return self
+        return dataclasses.replace(self, ip=None, user_agent=None)

@@ -3,6 +3,9 @@ real server, authenticated: no 5xx, responses match their schemas, status codes 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,22 +18,33 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.api.helpers import PASSWORD, unique_email
-from tests.live_server import live_server
+from tests.live_server import FAST_HASHING, live_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir: Path = tmp_path_factory.mktemp("fuzz")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[str]:
     # generous failure limit: fuzzed logins must not lock the fuzzer's own account out
     with live_server(workdir, GATEHOUSE_LOGIN_MAX_FAILURES="100000") as running:
         yield running.base_url
 
 
 @pytest.fixture(scope="module")
-def credentials(server: str) -> dict[str, str]:
+def credentials(server: str, workdir: Path) -> dict[str, str]:
+    """The fuzzer's account, an admin (made as an operator makes one), so /admin is fuzzed past its role
+    check too. It stays one: it is the only admin, and cannot disable or delete itself."""
     email = unique_email("fuzz")
     response = httpx.post(f"{server}/auth/register", json={"email": email, "password": PASSWORD})
     assert response.status_code == 201
+    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING}
+    env.pop("GATEHOUSE_DATABASE_URL", None)
+    made = subprocess.run([str(Path(sys.executable).parent / "gatehouse"), "users", "set-roles", email, "admin"],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
     return {"username": email, "password": PASSWORD}
 
 

@@ -7,6 +7,7 @@ to the same answers, and the SQL liveness rule to the domain's `Session.is_activ
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from domain.items import Item
 from domain.notifications import Notification, NotificationKind, NotificationStatus, Recipient
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import TokenDigest
-from domain.user import Email, PasswordHash, User
+from domain.user import AccountStatus, Email, PasswordHash, User
 from infrastructure.db.asyncpg_runner import AsyncpgRunner
 from infrastructure.db.engine import create_engine
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
@@ -518,3 +519,23 @@ async def test_sessions_beyond_the_newest_few_are_ended_and_named(db: Db) -> Non
         assert await uow.sessions.revoke_beyond(user.id, 2, now, POLICY.idle_cutoff(now),
                                                 RevocationReason.SESSION_LIMIT) == []
         assert (await uow.sessions.get(others.id)).revoked_at is None  # type: ignore[union-attr]
+
+
+async def test_the_active_admin_count_is_the_domains_rule(db: Db) -> None:
+    """COUNT_ACTIVE_ADMINS (the partial index's predicate in SQL) counts exactly `User.is_active_admin`."""
+    shapes = [(("admin",), AccountStatus.ACTIVE), (("admin", "support"), AccountStatus.ACTIVE),
+              (("admin",), AccountStatus.DISABLED), (("administrator",), AccountStatus.ACTIVE),
+              (("sub.admin", "admin_x"), AccountStatus.ACTIVE), ((), AccountStatus.ACTIVE)]
+    async with db() as uow:  # the run's Postgres database holds other tests' accounts too
+        before = await uow.users.count_active_admins(besides=uuid.uuid4())
+    stored = []
+    for roles, status in shapes:
+        user = dataclasses.replace(_user(), roles=roles, status=status)
+        async with db(autocommit=False) as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        stored.append(user)
+    async with db() as uow:
+        for user in stored:
+            expected = before + sum(1 for other in stored if other.is_active_admin and other.id != user.id)
+            assert await uow.users.count_active_admins(besides=user.id) == expected, user.roles

@@ -225,3 +225,44 @@ async def test_listings_page_by_keyset(gatehouse: Gatehouse) -> None:
     events, _ = await gatehouse.container.search_security_events().execute(
         EventFilter(type=SecurityEventType.ROLES_CHANGED), 10, None)
     assert events == []
+
+
+async def test_the_users_own_log_does_not_show_the_admins_address(gatehouse: Gatehouse) -> None:
+    boss = await _admin(gatehouse)
+    alice = await gatehouse.sign_up()
+    tokens = await gatehouse.sign_in()
+    await gatehouse.container.update_user().execute(_by(boss), alice.id, roles=("support",))
+    admin_view, _ = await gatehouse.container.search_security_events().execute(EventFilter(user_id=alice.id), 10, None)
+    assert (admin_view[0].ip, admin_view[0].user_agent) == (IP, USER_AGENT)  # the admin's request
+    own, _ = await gatehouse.container.list_security_events().execute(await gatehouse.principal(tokens), 10, None)
+    assert own[0].type is SecurityEventType.ROLES_CHANGED
+    assert (own[0].actor, own[0].ip, own[0].user_agent) == (Actor.ADMIN, None, None)
+    assert own[1].ip == IP  # the user's own login keeps its address
+
+
+async def test_changing_the_reason_of_a_disabled_account_is_recorded(gatehouse: Gatehouse) -> None:
+    boss = await _admin(gatehouse)
+    alice = await gatehouse.sign_up()
+    await gatehouse.container.disable_user().execute(_by(boss), alice.id, "first")
+    await gatehouse.container.disable_user().execute(_by(boss), alice.id, "first")  # nothing new: nothing recorded
+    await gatehouse.container.disable_user().execute(_by(boss), alice.id, "second")
+    disabled = [e for e in gatehouse.store.events if e.type is SecurityEventType.USER_DISABLED]
+    assert len(disabled) == 2
+    assert gatehouse.store.users[alice.id].disabled_reason == "second"
+    assert len(gatehouse.notifications(NotificationKind.ACCOUNT_DISABLED)) == 1  # told once
+
+
+async def test_a_reset_request_that_raced_a_disable_issues_no_link(gatehouse: Gatehouse) -> None:
+    alice = await gatehouse.sign_up()
+    await gatehouse.container.request_password_reset().execute("alice@example.com", CLIENT)
+    original = gatehouse.reset_mails.reserve
+
+    async def reserve_then_disable(key: str) -> int | None:  # the disable commits between lookup and issue
+        answer = await original(key)
+        gatehouse.store.users[alice.id].status = AccountStatus.DISABLED
+        return answer
+
+    gatehouse.reset_mails.reserve = reserve_then_disable  # type: ignore[method-assign]
+    await gatehouse.deliveries.run_deferred()
+    assert gatehouse.notifications(NotificationKind.PASSWORD_RESET) == []
+    assert not any(t.kind.value == "password_reset" for t, _ in gatehouse.store.account_tokens.values())

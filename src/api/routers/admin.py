@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -38,6 +39,7 @@ from api.schemas.admin import (
     Role,
     UsersPage,
 )
+from api.schemas.common import Text
 from api.schemas.recovery import Accepted
 from application.administration import Acting
 from application.update_user import KEEP
@@ -56,6 +58,16 @@ Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` 
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
+def _in_utc(at: datetime) -> datetime:
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 def admin_user_out(user: User) -> AdminUserOut:
     return AdminUserOut(**user_out(user).model_dump(), status=user.status.value,
                         disabled_reason=user.disabled_reason, last_login_at=user.last_login_at)
@@ -70,8 +82,8 @@ def _event_out(e: SecurityEvent) -> AdminSecurityEventOut:
 @router.get("/users", summary="Find accounts", response_model=UsersPage, responses={**ADMIN_ERRORS, **VALIDATION})
 async def list_users(
     _: AdminPrincipal, list_users: ListUsersCase,
-    email: Annotated[str | None, Query(min_length=1, max_length=MAX_EMAIL_LENGTH,
-                                       description="a piece of the address, any case")] = None,
+    email: Annotated[Text | None, Query(min_length=1, max_length=MAX_EMAIL_LENGTH,
+                                        description="a piece of the address, any case")] = None,
     role: Annotated[Role | None, Query()] = None,
     status: Annotated[Literal["active", "disabled"] | None, Query()] = None,
     verified: Annotated[bool | None, Query()] = None,
@@ -163,8 +175,8 @@ async def security_events(
     _: AdminPrincipal, search: SearchSecurityEventsCase,
     user_id: Annotated[UUID | None, Query()] = None,
     type: Annotated[SecurityEventType | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query(description="RFC 3339, inclusive")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="RFC 3339, exclusive")] = None,
+    since: Annotated[Instant | None, Query(description="RFC 3339 with an offset, inclusive")] = None,
+    until: Annotated[Instant | None, Query(description="RFC 3339 with an offset, exclusive")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> AdminSecurityEventsPage:
     """Everyone's security events, newest first; the filters combine."""

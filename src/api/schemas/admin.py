@@ -45,9 +45,12 @@ class AdminUserPatch(BaseModel):
     roles: Annotated[list[Role], Field(max_length=MAX_ROLES, description="the whole new list (replaces the old)")] = []
 
 
+Reason = Annotated[Text, Field(max_length=MAX_DISABLED_REASON_LENGTH,
+                               description="shown to admins only, never to the user")]
+
+
 class DisableRequest(BaseModel):
-    reason: Annotated[Text, Field(max_length=MAX_DISABLED_REASON_LENGTH,
-                                  description="shown to admins only, never to the user")] | None = None
+    reason: Reason | None = None
 
 
 class AdminSessionOut(BaseModel):

@@ -41,6 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable, Select
 
 from domain.notifications import NotificationStatus
+from domain.user import AccountStatus
 from infrastructure.db.tables import (
     ACTIVE_ADMIN_SQL,
     UTCDateTime,
@@ -143,7 +144,7 @@ def like_pattern(piece: str, around: str = "") -> str:
 # An account disabled meanwhile holds nothing either: a login whose password check raced a disable starts no
 # session after it.
 _HELD_VERSION = and_(users.c.id == bindparam("guard_user"), users.c.credential_version == bindparam("guard_version"),
-                     users.c.status == "active")
+                     users.c.status == AccountStatus.ACTIVE.value)
 HOLD_CREDENTIALS: dict[str, Executable] = {
     "postgresql": select(users.c.id).where(_HELD_VERSION).with_for_update(read=True),
     "sqlite": (update(users).where(_HELD_VERSION).values(credential_version=users.c.credential_version)

@@ -80,7 +80,7 @@ users = Table(
     Column("disabled_reason", String(MAX_DISABLED_REASON_LENGTH), nullable=True),
     Column("last_login_at", UTCDateTime, nullable=True),
     Index("ix_users_created_at", "created_at", "id"),  # the admin listing's keyset order
-    # The `last_admin` guard's count (statements.ACTIVE_ADMIN is this predicate, to the character).
+    # The `last_admin` guard's count (statements.COUNT_ACTIVE_ADMINS uses ACTIVE_ADMIN_SQL, to the character).
     Index("ix_users_active_admins", "id", sqlite_where=text(ACTIVE_ADMIN_SQL), postgresql_where=text(ACTIVE_ADMIN_SQL)),
     # Postgres only (migration 0008): a trigram GIN index on email, for the listing's substring search.
 )

@@ -27,6 +27,7 @@ depends_on = None
 # The predicate of the partial index; tables.ACTIVE_ADMIN_SQL is the same expression, so that the
 # planner can use it (tests/integration/test_admin_scale.py looks at the plan).
 ACTIVE_ADMIN = "status = 'active' AND (' ' || roles || ' ') LIKE '% admin %'"
+_CHANGED_BUT_LOGIN = "(to_jsonb(OLD) - 'last_login_at') IS DISTINCT FROM (to_jsonb(NEW) - 'last_login_at')"
 
 
 def upgrade() -> None:
@@ -41,6 +42,13 @@ def upgrade() -> None:
                     postgresql_where=sa.text(ACTIVE_ADMIN))
     op.create_index("ix_security_events_at", "security_events", ["at", "id"])
     if op.get_bind().dialect.name == "postgresql":
+        # The account caches' trigger (0002) stays quiet when only the last login changes: a login writes it,
+        # and no cached profile shows it (the admin views read the row itself).
+        op.execute("DROP TRIGGER users_changed ON users")
+        op.execute(f"CREATE TRIGGER users_changed AFTER UPDATE ON users FOR EACH ROW WHEN ({_CHANGED_BUT_LOGIN}) "
+                   "EXECUTE FUNCTION gatehouse_user_changed()")
+        op.execute("CREATE TRIGGER users_deleted AFTER DELETE ON users FOR EACH ROW "
+                   "EXECUTE FUNCTION gatehouse_user_changed()")
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute("CREATE INDEX ix_users_email_trgm ON users USING gin (email gin_trgm_ops)")
         # the role filter matches one whole role in the space-framed column (statements.users_page)
@@ -49,6 +57,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER users_deleted ON users")
+        op.execute("DROP TRIGGER users_changed ON users")
+        op.execute("CREATE TRIGGER users_changed AFTER UPDATE OR DELETE ON users FOR EACH ROW "
+                   "EXECUTE FUNCTION gatehouse_user_changed()")
         op.execute("DROP INDEX IF EXISTS ix_users_roles_trgm")
         op.execute("DROP INDEX IF EXISTS ix_users_email_trgm")  # the extension stays: others may use it
     op.drop_index("ix_security_events_at", "security_events")
