@@ -67,18 +67,35 @@ def _tail(path: Path, size: int = 4000) -> str:
         return "(no server log)"
 
 
-@contextlib.contextmanager
-def live_server(workdir: Path, port: int | None = None, workers: int = 1, environment: dict[str, str] | None = None,
-                serve_args: tuple[str, ...] = (), **env: str) -> Iterator[LiveServer]:
-    port = port or free_port()
-    env = {**(environment or {}), **env}
+GATEHOUSE = Path(sys.executable).parent / "gatehouse"
+
+
+def process_environment(workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a `gatehouse` process working in `workdir` with `env`: the server's, and that of a
+    command run beside it on the same database (the same data dir, hashing cost, database and signing key)."""
     process_env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING, **env}
     if "GATEHOUSE_DATABASE_URL" not in env:
         process_env.pop("GATEHOUSE_DATABASE_URL", None)
     elif env["GATEHOUSE_DATABASE_URL"].startswith("postgresql") and not {
             "GATEHOUSE_JWT_PRIVATE_KEY", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_DEV_SIGNING_KEY"} & set(env):
         process_env["GATEHOUSE_JWT_PRIVATE_KEY"] = TEST_SIGNING_KEY_PEM  # a development key is refused there
-    gatehouse = Path(sys.executable).parent / "gatehouse"
+    return process_env
+
+
+def gatehouse_command(workdir: Path, env: dict[str, str], *args: str, stdin: str = "",
+                      timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """`gatehouse ARGS…` as an operator runs it beside the server (e.g. `users set-roles EMAIL admin`)."""
+    return subprocess.run([str(GATEHOUSE), *args], input=stdin, capture_output=True, text=True, cwd=workdir,
+                          env=process_environment(workdir, env), timeout=timeout, check=False)
+
+
+@contextlib.contextmanager
+def live_server(workdir: Path, port: int | None = None, workers: int = 1, environment: dict[str, str] | None = None,
+                serve_args: tuple[str, ...] = (), **env: str) -> Iterator[LiveServer]:
+    port = port or free_port()
+    env = {**(environment or {}), **env}
+    process_env = process_environment(workdir, env)
+    gatehouse = GATEHOUSE
     log_path = workdir / "server.log"
     log = log_path.open("ab")  # the server's stderr: read it when a test fails
     process = subprocess.Popen([str(gatehouse), "serve", "--port", str(port), "--workers", str(workers),

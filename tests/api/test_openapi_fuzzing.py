@@ -3,9 +3,6 @@ real server, authenticated: no 5xx, responses match their schemas, status codes 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.api.helpers import PASSWORD, unique_email
-from tests.live_server import FAST_HASHING, live_server
+from tests.live_server import gatehouse_command, live_server
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +37,7 @@ def credentials(server: str, workdir: Path) -> dict[str, str]:
     email = unique_email("fuzz")
     response = httpx.post(f"{server}/auth/register", json={"email": email, "password": PASSWORD})
     assert response.status_code == 201
-    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING}
-    env.pop("GATEHOUSE_DATABASE_URL", None)
-    made = subprocess.run([str(Path(sys.executable).parent / "gatehouse"), "users", "set-roles", email, "admin"],
-                          cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False)
+    made = gatehouse_command(workdir, {}, "users", "set-roles", email, "admin")
     assert made.returncode == 0, made.stderr
     return {"username": email, "password": PASSWORD}
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tests.conftest import IN_CI, truncate_all
 from tests.integration.test_notifiers import Inbox
 from tests.live_server import free_port
+from tests.postgres import run_coroutine
 
 REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -82,3 +83,14 @@ def smtp_server() -> Iterator[tuple[int, Inbox]]:
     controller.start()
     yield port, inbox
     controller.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of a live server (and of commands beside it) on SQLite's embedded default, or on the
+    run's Postgres database emptied for this test."""
+    if request.param == "sqlite":
+        return {}
+    url = str(request.getfixturevalue("migrated_postgres"))
+    run_coroutine(truncate_all(url))
+    return {"GATEHOUSE_DATABASE_URL": url}

@@ -10,7 +10,6 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +22,8 @@ import pytest
 
 from tests.api.helpers import PASSWORD, unique_email
 from tests.api.mailbox import Mailbox
-from tests.conftest import truncate_all
-from tests.live_server import FAST_HASHING, LiveServer, free_port, live_server
-from tests.postgres import run_coroutine
-from tests.signing_key import TEST_SIGNING_KEY_PEM
+from tests.live_server import GATEHOUSE, LiveServer, free_port, live_server, process_environment
 
-GATEHOUSE = Path(sys.executable).parent / "gatehouse"
 CLI_SECONDS = 120.0  # a bound against a hung command, not a speed limit
 ADMIN_USER_KEYS = {"id", "email", "full_name", "created_at", "email_verified", "roles", "status", "disabled_reason",
                    "last_login_at"}
@@ -36,26 +31,6 @@ ADMIN_USER_KEYS = {"id", "email", "full_name", "created_at", "email_verified", "
 WITHIN_SECONDS = 1.5
 
 Result = subprocess.CompletedProcess[str]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "sqlite":
-        return {}
-    url = str(request.getfixturevalue("migrated_postgres"))
-    run_coroutine(truncate_all(url))
-    return {"GATEHOUSE_DATABASE_URL": url}
-
-
-def process_environment(workdir: Path, env: dict[str, str]) -> dict[str, str]:
-    """What live_server gives `gatehouse serve`: the same data dir, hashing cost, database and signing key."""
-    process_env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING, **env}
-    if "GATEHOUSE_DATABASE_URL" not in env:
-        process_env.pop("GATEHOUSE_DATABASE_URL", None)
-    elif env["GATEHOUSE_DATABASE_URL"].startswith("postgresql") and not {
-            "GATEHOUSE_JWT_PRIVATE_KEY", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_DEV_SIGNING_KEY"} & set(env):
-        process_env["GATEHOUSE_JWT_PRIVATE_KEY"] = TEST_SIGNING_KEY_PEM
-    return process_env
 
 
 def run_cli(workdir: Path, env: dict[str, str], *args: str, stdin: str = "") -> Result:

@@ -6,9 +6,6 @@ two workers, on Postgres and on SQLite's file; the first admins are made with th
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,36 +14,17 @@ import httpx
 import pytest
 
 from tests.api.helpers import PASSWORD, unique_email
-from tests.conftest import truncate_all
-from tests.live_server import FAST_HASHING, LiveServer, live_server
-from tests.postgres import run_coroutine
-from tests.signing_key import TEST_SIGNING_KEY_PEM
+from tests.live_server import LiveServer, gatehouse_command, live_server
 
 BOUND_SECONDS = 1.0  # the contract's "within one second", across workers
 ROUNDS = 8
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "sqlite":
-        return {}
-    url = str(request.getfixturevalue("migrated_postgres"))
-    run_coroutine(truncate_all(url))
-    return {"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_JWT_PRIVATE_KEY": TEST_SIGNING_KEY_PEM}
-
-
-def _cli(workdir: Path, env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    process_env = {**os.environ, "GATEHOUSE_DATA_DIR": str(workdir / "data"), **FAST_HASHING, **env}
-    if "GATEHOUSE_DATABASE_URL" not in env:
-        process_env.pop("GATEHOUSE_DATABASE_URL", None)
-    done = subprocess.run([str(Path(sys.executable).parent / "gatehouse"), *args], cwd=workdir, env=process_env,
-                          input=stdin, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-
-
 def _admin(workdir: Path, env: dict[str, str]) -> str:
     email = unique_email("admin")
-    _cli(workdir, env, "users", "create", email, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    done = gatehouse_command(workdir, env, "users", "create", email, "--role", "admin", "--password-stdin",
+                             stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
     return email
 
 

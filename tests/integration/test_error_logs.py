@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from api.logging_setup import JsonFormatter
+from domain.user import Email, PasswordHash, User
 from infrastructure.db.asyncpg_runner import AsyncpgRunner
 from infrastructure.db.engine import create_engine
+from infrastructure.db.mappers import user_values
 from infrastructure.db.statements import INSERT_USER
 from tests.conftest import make_settings
 
@@ -30,8 +32,8 @@ def url(request: pytest.FixtureRequest) -> str:
 
 def _row(email: str) -> dict[str, object]:
     now = datetime.now(UTC)
-    return {"id": uuid.uuid4(), "email": email, "password_hash": HASH, "full_name": None, "created_at": now,
-            "updated_at": now, "credential_version": 0, "email_verified": False}
+    return user_values(User(id=uuid.uuid4(), email=Email(email), password_hash=PasswordHash(HASH), full_name=None,
+                            created_at=now, updated_at=now))
 
 
 def _logged(error: BaseException) -> str:

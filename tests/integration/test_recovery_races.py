@@ -8,24 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.api.helpers import PASSWORD, unique_email
 from tests.api.mailbox import Mailbox
-from tests.conftest import truncate_all
 from tests.live_server import live_server
-from tests.postgres import run_coroutine
 
 CONFIRMS = 20
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "sqlite":
-        return {}
-    url = str(request.getfixturevalue("migrated_postgres"))
-    run_coroutine(truncate_all(url))
-    return {"GATEHOUSE_DATABASE_URL": url}
 
 
 async def _wait_for_token(mailbox: Mailbox, email: str) -> str:

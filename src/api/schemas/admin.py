@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.schemas.auth import FullName, UserOut
+from api.schemas.auth import FullName, SessionFields, UserOut
 from api.schemas.common import Text
 from api.schemas.recovery import SecurityEventOut
 from domain.errors import InvalidRole
@@ -53,13 +53,8 @@ class DisableRequest(BaseModel):
     reason: Reason | None = None
 
 
-class AdminSessionOut(BaseModel):
-    id: UUID
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
-    user_agent: str | None
-    ip: str | None
+class AdminSessionOut(SessionFields):
+    """A session under /admin: no `current` (the admin is not in it)."""
 
 
 class AdminSecurityEventOut(SecurityEventOut):

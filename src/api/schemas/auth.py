@@ -82,11 +82,16 @@ class ChangePasswordRequest(BaseModel):
     new_password: NewPassword
 
 
-class SessionOut(BaseModel):
+class SessionFields(BaseModel):
+    """A session as its user and admins see it (the admin view has exactly these)."""
+
     id: UUID
     created_at: datetime
     last_used_at: datetime
     expires_at: datetime
     user_agent: str | None
     ip: str | None
+
+
+class SessionOut(SessionFields):
     current: bool
