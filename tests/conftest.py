@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.app import create_app
 from api.container import Container
+from infrastructure.db.tables import metadata
 from infrastructure.settings import Settings
 from tests.postgres import Provisioned, provision, run_coroutine
 from tests.signing_key import TEST_SIGNING_KEY_PEM
 
 ISSUER = "http://gatehouse.test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TABLES = "notifications, items, refresh_tokens, sessions, users, rate_limits"
+TABLES = ", ".join(table.name for table in metadata.sorted_tables)  # every table: each test starts empty
 
 
 @pytest.fixture(scope="session")

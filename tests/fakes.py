@@ -14,7 +14,7 @@ from uuid import UUID
 from application.unit_of_work import AfterResponse, DeliveryQueue, Job
 from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.administration import EventFilter, UserFilter
-from domain.errors import CredentialsChanged, EmailTaken, InvalidToken
+from domain.errors import ClientNameTaken, CredentialsChanged, EmailTaken, InvalidToken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
 from domain.paging import Position
@@ -33,11 +33,13 @@ from domain.ports import (
     RefreshTokenFactory,
     SecretTokens,
     SecurityEventRepository,
+    ServiceClientRepository,
     SessionActivity,
     SessionRepository,
     UserRepository,
 )
 from domain.security_events import SecurityEvent
+from domain.service_clients import ServiceClient
 from domain.session import RevocationReason, Session, SessionPolicy
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -197,6 +199,7 @@ class InMemoryStore:
         self.account_tokens: dict[str, tuple[AccountToken, datetime | None]] = {}  # digest → (token, spent_at)
         self.events: list[SecurityEvent] = []
         self.admins_held = 0
+        self.clients: dict[str, ServiceClient] = {}
 
 
 class InMemoryUsers(UserRepository):
@@ -506,6 +509,25 @@ class InMemoryNotifications(NotificationRepository):
         return Recipient(user.email, user.email_verified) if user else None
 
 
+class InMemoryServiceClients(ServiceClientRepository):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._s = store
+
+    async def add(self, client: ServiceClient) -> None:
+        if any(c.name == client.name for c in self._s.clients.values()):
+            raise ClientNameTaken()
+        self._s.clients[client.client_id] = client
+
+    async def get(self, client_id: str) -> ServiceClient | None:
+        return self._s.clients.get(client_id)
+
+    async def list_all(self) -> list[ServiceClient]:
+        return sorted(self._s.clients.values(), key=lambda c: (c.created_at, c.client_id))
+
+    async def delete(self, client_id: str) -> bool:
+        return self._s.clients.pop(client_id, None) is not None
+
+
 class InMemoryUnitOfWork:  # a UnitOfWork (structurally: its repositories are plain attributes here)
     """Applies changes straight to the shared store; `commits` counts commits for assertions. Like the
     SQL units of work, it hands the notifications it recorded to the delivery queue once committed.
@@ -525,6 +547,7 @@ class InMemoryUnitOfWork:  # a UnitOfWork (structurally: its repositories are pl
         self.notifications = InMemoryNotifications(store, self._recorded)
         self.account_tokens = InMemoryAccountTokens(store)
         self.security_events = InMemorySecurityEvents(store)
+        self.service_clients = InMemoryServiceClients(store)
         self.commits = 0
 
     async def __aenter__(self) -> Self:

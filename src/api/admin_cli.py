@@ -1,4 +1,5 @@
-"""`gatehouse users …`: administration from the command line, on the database the service uses.
+"""`gatehouse users …` and `gatehouse clients …`: administration from the command line, on the database the
+service uses.
 
 The operator's commands run the same use cases as /admin, as the actor `system` (contract v2: "Actions
 taken with the CLI have `actor: "system"`"), with the same rules (`last_admin` included). Expected
@@ -17,6 +18,7 @@ import typer
 
 if TYPE_CHECKING:
     from api.container import Container
+    from domain.service_clients import ServiceClient
     from domain.user import User
 
 T = TypeVar("T")
@@ -231,3 +233,46 @@ def enable(
         return await container.enable_user().execute(SYSTEM, user.id)
 
     _show(_run(work), as_json, "enabled")
+
+
+clients = typer.Typer(no_args_is_help=True, help="Service clients: the other services that may introspect tokens")
+
+
+def _client_row(client: ServiceClient) -> dict[str, Any]:
+    return {"client_id": client.client_id, "name": client.name,
+            "created_at": client.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+@clients.command("create")
+def create_client(
+    name: Annotated[str, typer.Argument(help="What the client is (e.g. the service's name)")],
+    as_json: JsonOption = False,
+) -> None:
+    """Make a client for POST /auth/introspect. Its secret is printed once: it is stored only as a digest."""
+    made, secret = _run(lambda c: c.create_service_client().execute(name))
+    if as_json:
+        typer.echo(json.dumps({"client_id": made.client_id, "client_secret": secret}))
+        return
+    typer.echo(f"client_id: {made.client_id}\nclient_secret: {secret}")
+    typer.echo("gatehouse: the secret is shown only now: keep it where the service reads its secrets", err=True)
+
+
+@clients.command("list")
+def list_clients(as_json: JsonOption = False) -> None:
+    """Every client (never a secret), oldest first."""
+    found = _run(lambda c: c.list_service_clients().execute())
+    if as_json:
+        typer.echo(json.dumps([_client_row(client) for client in found]))
+        return
+    rows = [("CLIENT ID", "NAME", "CREATED")] + [(r["client_id"], r["name"], r["created_at"])
+                                                 for r in map(_client_row, found)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@clients.command("delete")
+def delete_client(client_id: Annotated[str, typer.Argument(help="The client's id (from `clients list`)")]) -> None:
+    """The client can no longer introspect (refused by every worker within a second)."""
+    _run(lambda c: c.delete_service_client().execute(client_id))
+    typer.echo(f"gatehouse: deleted client {client_id}")

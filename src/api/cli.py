@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.admin_cli import users
+from api.admin_cli import clients, users
 
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse token authentication service")
 app.add_typer(users, name="users")
+app.add_typer(clients, name="clients")
 
 
 def settings_or_exit() -> Settings:

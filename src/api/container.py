@@ -18,8 +18,10 @@ from application.change_email import ChangeEmail
 from application.change_password import ChangePassword
 from application.confirm_email import ConfirmEmail
 from application.create_item import CreateItem
+from application.create_service_client import CreateServiceClient
 from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
+from application.delete_service_client import DeleteServiceClient
 from application.delete_user import DeleteUser
 from application.deliver_notifications import DeliverNotifications
 from application.disable_user import DisableUser
@@ -29,9 +31,11 @@ from application.end_user_sessions import EndUserSessions
 from application.get_item import GetItem
 from application.get_profile import GetProfile
 from application.get_user import GetUser
+from application.introspect_token import IntrospectToken
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
 from application.list_security_events import ListSecurityEvents
+from application.list_service_clients import ListServiceClients
 from application.list_sessions import ListSessions
 from application.list_user_sessions import ListUserSessions
 from application.list_users import ListUsers
@@ -72,6 +76,7 @@ from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyRing, load_keyring
 from infrastructure.security.link_sealer import AesGcmLinkSealer
 from infrastructure.security.refresh_tokens import SecureRefreshTokenFactory
+from infrastructure.service_client_lookup import CachedServiceClients
 from infrastructure.session_activity import CachedSessionActivity
 from infrastructure.settings import Settings
 from infrastructure.utils.lifetime import Lifetime
@@ -279,5 +284,14 @@ class Container(containers.DeclarativeContainer):
     delete_user = providers.Singleton(DeleteUser, uow=unit_of_work, activity=session_activity, log=security_log,
                                       clock=clock)
     search_security_events = providers.Singleton(SearchSecurityEvents, uow=unit_of_work)
+
+    # -- other services ------------------------------------------------------------------------------
+    service_client_lookup = providers.Singleton(CachedServiceClients, uow=unit_of_work, ttl_seconds=1.0)
+    create_service_client = providers.Singleton(CreateServiceClient, uow=unit_of_work, secrets=secret_tokens, ids=ids,
+                                                clock=clock)
+    list_service_clients = providers.Singleton(ListServiceClients, uow=unit_of_work)
+    delete_service_client = providers.Singleton(DeleteServiceClient, uow=unit_of_work)
+    introspect_token = providers.Singleton(IntrospectToken, clients=service_client_lookup, signer=signer,
+                                           activity=session_activity, uow=unit_of_work, clock=clock)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
                                                 sealer=link_sealer, clock=clock, policy=delivery_policy)

@@ -30,6 +30,7 @@ from application.end_user_sessions import EndUserSessions
 from application.get_item import GetItem
 from application.get_profile import GetProfile
 from application.get_user import GetUser
+from application.introspect_token import IntrospectToken
 from application.list_items import ListItems
 from application.list_notifications import ListNotifications
 from application.list_security_events import ListSecurityEvents
@@ -212,6 +213,7 @@ EndUserSessionsCase = Annotated[EndUserSessions, UseCase("end_user_sessions")]
 SendPasswordResetCase = Annotated[SendPasswordReset, UseCase("send_password_reset")]
 DeleteUserCase = Annotated[DeleteUser, UseCase("delete_user")]
 SearchSecurityEventsCase = Annotated[SearchSecurityEvents, UseCase("search_security_events")]
+IntrospectTokenCase = Annotated[IntrospectToken, UseCase("introspect_token")]
 SendMessageCase = Annotated[SendMessage, UseCase("send_message")]
 ListNotificationsCase = Annotated[ListNotifications, UseCase("list_notifications")]
 DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]

@@ -12,6 +12,7 @@ from domain.ports import (
     ItemRepository,
     NotificationRepository,
     SecurityEventRepository,
+    ServiceClientRepository,
     SessionRepository,
     UserRepository,
 )
@@ -40,6 +41,8 @@ class UnitOfWork(Protocol):
     def account_tokens(self) -> AccountTokenRepository: ...
     @property
     def security_events(self) -> SecurityEventRepository: ...
+    @property
+    def service_clients(self) -> ServiceClientRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

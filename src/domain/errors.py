@@ -121,3 +121,17 @@ class LastAdmin(DomainError):
 
 class CannotActOnSelf(DomainError):
     code, title = "cannot_act_on_self", "An admin cannot do this to their own account"
+
+
+class InvalidClientName(DomainError):
+    code, title = "validation_error", "Invalid client name"
+
+
+class ClientNameTaken(DomainError):
+    code, title = "client_name_taken", "A service client has this name already"
+
+
+class InvalidClient(DomainError):
+    """Missing or wrong client authentication (RFC 6749 §5.2 `invalid_client`)."""
+
+    code, title = "invalid_client", "Client authentication failed"

@@ -13,6 +13,7 @@ from domain.items import Item, Page
 from domain.notifications import Notification, Recipient
 from domain.paging import Position
 from domain.security_events import SecurityEvent
+from domain.service_clients import ServiceClient
 from domain.session import RevocationReason, Session
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
@@ -125,6 +126,24 @@ class SecurityEventRepository(Protocol):
 
     async def page_all(self, which: EventFilter, limit: int, after: Position | None) -> list[SecurityEvent]:
         """Everyone's events matching `which`, newest first, strictly after `after`."""
+
+
+class ServiceClientRepository(Protocol):
+    async def add(self, client: ServiceClient) -> None:
+        """Store it; raises ClientNameTaken when another client has its name."""
+
+    async def get(self, client_id: str) -> ServiceClient | None: ...
+    async def list_all(self) -> list[ServiceClient]:
+        """Every client, oldest first."""
+
+    async def delete(self, client_id: str) -> bool: ...
+
+
+class ServiceClientLookup(Protocol):
+    """Finds the client a request authenticates as, on every introspection: may answer from a copy at most one
+    second old (a deleted client is refused within a second, on every worker)."""
+
+    async def find(self, client_id: str) -> ServiceClient | None: ...
 
 
 class ItemRepository(Protocol):

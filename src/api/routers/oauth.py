@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ClientDep, GatehouseRoute, LogInCase, LogOutCase, RotateRefreshTokenCase
+from api.deps import ClientDep, GatehouseRoute, IntrospectTokenCase, LogInCase, LogOutCase, RotateRefreshTokenCase
 from api.responses import OAUTH_ERRORS, TOKEN_HEADERS
 from api.routers.tokens import token_response
 from api.schemas.auth import TokenResponse
+from api.schemas.common import OAuthError
 from application.dto import LoginCommand
 from domain.errors import (
     AccountDisabled,
     DomainError,
     EmailNotVerified,
+    InvalidClient,
     InvalidCredentials,
     InvalidRefreshToken,
     RateLimited,
@@ -144,3 +148,61 @@ async def revoke(request: Request, client: ClientDep, log_out: LogOutCase) -> Re
     except StorageUnavailable:
         return OAuthProblem("temporarily_unavailable", "Try again shortly", 503, {"Retry-After": "1"}).response()
     return Response(status_code=200, headers=TOKEN_HEADERS)
+
+
+_INTROSPECT_FORM = _form_body({"token": {"type": "string", "description": "the access token to look at"},
+                               "token_type_hint": {"type": "string", "description": "optional; ignored"}},
+                              ["token"])
+_INVALID_CLIENT = {"WWW-Authenticate": 'Basic realm="gatehouse"'}
+
+
+@router.post("/auth/introspect", status_code=200, response_class=JSONResponse,
+             openapi_extra={"requestBody": _INTROSPECT_FORM},
+             responses={200: {"description": "RFC 7662 answer: `{\"active\": false}`, or the active token's claims "
+                                             "with the user's roles now"},
+                        400: OAUTH_ERRORS[400],
+                        401: {"description": "Missing or wrong client authentication (`invalid_client`)",
+                              "model": OAuthError}},
+             summary="RFC 7662 token introspection, for service clients")
+async def introspect(request: Request, introspect: IntrospectTokenCase) -> Response:
+    """For the deployment's other services, authenticated with HTTP Basic as a service client (`gatehouse clients
+    create NAME`). Form `token=<access token>`. Active when Gatehouse would honour the token now: signature,
+    expiry, a live session (within a second of its end on every worker), an active user; then the answer has
+    its claims and the user's roles as they are now. Anything else is `{"active": false}`, with no reason.
+    """
+    try:
+        client_id, secret = basic_credentials(request.headers.get("authorization"))
+        await introspect.authenticate(client_id, secret)
+        token_value = _require(await read_form(request), "token")[0]
+        found = await introspect.execute(token_value)
+    except InvalidClient:
+        return OAuthProblem("invalid_client", "Authenticate with HTTP Basic as a service client", 401,
+                            _INVALID_CLIENT).response()
+    except OAuthProblem as problem:
+        return problem.response()
+    except StorageUnavailable:
+        return OAuthProblem("temporarily_unavailable", "Try again shortly", 503, {"Retry-After": "1"}).response()
+    if found is None:
+        return JSONResponse({"active": False}, headers=TOKEN_HEADERS)
+    claims = found.claims
+    return JSONResponse({
+        "active": True, "token_type": "Bearer", "sub": str(claims.subject), "sid": str(claims.session_id),
+        "iss": claims.issuer, "aud": claims.audience, "exp": int(claims.expires_at.timestamp()),
+        "iat": int(claims.issued_at.timestamp()), "jti": claims.token_id, "scope": claims.scope,
+        "roles": list(found.roles), "client_id": None,
+    }, headers=TOKEN_HEADERS)
+
+
+def basic_credentials(header: str | None) -> tuple[str, str]:
+    """RFC 6749 §2.3.1 `client_secret_basic`: base64 of the form-encoded id, a colon, the form-encoded secret."""
+    scheme, _, encoded = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise InvalidClient("HTTP Basic client authentication is required")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("Malformed HTTP Basic credentials") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise InvalidClient("Malformed HTTP Basic credentials")
+    return unquote_plus(client_id), unquote_plus(secret)

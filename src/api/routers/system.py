@@ -63,4 +63,6 @@ async def metadata(settings: SettingsDep) -> dict[str, Any]:
         "scopes_supported": [],
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
+        "introspection_endpoint": f"{issuer}/auth/introspect",
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
     }

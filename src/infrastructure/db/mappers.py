@@ -10,6 +10,7 @@ from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.items import Item
 from domain.notifications import Notification, NotificationKind, NotificationStatus
 from domain.security_events import Actor, SecurityEvent, SecurityEventType
+from domain.service_clients import ServiceClient
 from domain.session import Session
 from domain.tokens import TokenDigest
 from domain.user import AccountStatus, Email, PasswordHash, User
@@ -114,3 +115,13 @@ def security_event_values(event: SecurityEvent) -> dict[str, Any]:
     return {"id": event.id, "user_id": event.user_id, "type": event.type.value, "at": event.at,
             "actor": event.actor.value, "actor_id": event.actor_id, "ip": event.ip,
             "user_agent": event.user_agent, "session_id": event.session_id}
+
+
+def service_client_from_row(row: Mapping[str, Any]) -> ServiceClient:
+    return ServiceClient(client_id=row["client_id"], name=row["name"], secret=TokenDigest(row["secret_digest"]),
+                         created_at=row["created_at"])
+
+
+def service_client_values(client: ServiceClient) -> dict[str, Any]:
+    return {"client_id": client.client_id, "name": client.name, "secret_digest": client.secret.value,
+            "created_at": client.created_at}

@@ -15,7 +15,7 @@ from sqlalchemy import Insert
 
 from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.administration import EventFilter, UserFilter
-from domain.errors import EmailTaken
+from domain.errors import ClientNameTaken, EmailTaken
 from domain.items import Item, Page
 from domain.notifications import Handoff, Notification, NotificationStatus, Recipient
 from domain.paging import Position
@@ -24,10 +24,12 @@ from domain.ports import (
     ItemRepository,
     NotificationRepository,
     SecurityEventRepository,
+    ServiceClientRepository,
     SessionRepository,
     UserRepository,
 )
 from domain.security_events import SecurityEvent
+from domain.service_clients import ServiceClient
 from domain.session import RevocationReason, Session
 from domain.tokens import TokenDigest
 from domain.user import Email, User
@@ -199,6 +201,27 @@ class SqlSecurityEventRepository(SecurityEventRepository):
                                     after=after is not None)
         params = {k: v for k, v in params.items() if v is not None}
         return [mappers.security_event_from_row(row) for row in await self._db.all(statement, params)]
+
+
+class SqlServiceClientRepository(ServiceClientRepository):
+    def __init__(self, db: StatementRunner) -> None:
+        self._db = db
+
+    async def add(self, client: ServiceClient) -> None:
+        try:
+            await self._db.run(sql.INSERT_SERVICE_CLIENT, mappers.service_client_values(client))
+        except ConstraintViolation:  # a fresh random id cannot clash: the name did
+            raise ClientNameTaken(f"A service client named {client.name!r} exists already") from None
+
+    async def get(self, client_id: str) -> ServiceClient | None:
+        row = await self._db.one(sql.SERVICE_CLIENT, {"client": client_id})
+        return mappers.service_client_from_row(row) if row else None
+
+    async def list_all(self) -> list[ServiceClient]:
+        return [mappers.service_client_from_row(row) for row in await self._db.all(sql.SERVICE_CLIENTS, {})]
+
+    async def delete(self, client_id: str) -> bool:
+        return await self._db.one(sql.DELETE_SERVICE_CLIENT, {"client": client_id}) is not None
 
 
 class SqlSessionRepository(SessionRepository):

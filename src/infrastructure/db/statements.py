@@ -51,6 +51,7 @@ from infrastructure.db.tables import (
     rate_limits,
     refresh_tokens,
     security_events,
+    service_clients,
     sessions,
     users,
 )
@@ -302,6 +303,14 @@ USABLE_ACCOUNT_TOKEN = select(account_tokens).where(_USABLE)
 # Spending is one conditional UPDATE: the row lock and the re-checked WHERE let one of any number of
 # concurrent spends of one token match.
 SPEND_ACCOUNT_TOKEN = update(account_tokens).where(_USABLE).values(spent_at=_NOW).returning(*account_tokens.c)
+
+# -- service clients ---------------------------------------------------------------------------------
+
+INSERT_SERVICE_CLIENT = _insert_row(service_clients)
+SERVICE_CLIENT = select(service_clients).where(service_clients.c.client_id == bindparam("client"))
+SERVICE_CLIENTS = select(service_clients).order_by(service_clients.c.created_at, service_clients.c.client_id)
+DELETE_SERVICE_CLIENT = (delete(service_clients).where(service_clients.c.client_id == bindparam("client"))
+                         .returning(service_clients.c.client_id))
 
 # -- the security log -------------------------------------------------------------------------------
 

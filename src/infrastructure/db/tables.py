@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from domain.items import MAX_TITLE_LENGTH
+from domain.service_clients import MAX_CLIENT_NAME_LENGTH
 from domain.session import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
 from domain.user import MAX_DISABLED_REASON_LENGTH, MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH, MAX_STORED_ROLES_LENGTH
 
@@ -35,7 +36,7 @@ NAMING = {
 }
 # The Alembic revision these tables are (migrations/versions: the newest). The readiness check compares the
 # database's against it; tests/integration/test_migrations.py holds it to Alembic's head.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 metadata = MetaData(naming_convention=NAMING)
 # An active account holding `admin`, in SQL (the domain's is `User.is_active_admin`): the predicate of the
@@ -167,6 +168,16 @@ account_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("spent_at", UTCDateTime, nullable=True),  # used or voided
     Index("ix_account_tokens_user_kind", "user_id", "kind"),
+)
+
+# Service clients (domain/service_clients.py): the SHA-256 of the secret, never the secret.
+service_clients = Table(
+    "service_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(MAX_CLIENT_NAME_LENGTH), nullable=False, unique=True),
+    Column("secret_digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # The security log (domain/security_events.py): append-only, no foreign key (it outlives the account).

@@ -35,6 +35,7 @@ from infrastructure.db.repositories import (
     SqlItemRepository,
     SqlNotificationRepository,
     SqlSecurityEventRepository,
+    SqlServiceClientRepository,
     SqlSessionRepository,
     SqlUserRepository,
 )
@@ -45,7 +46,7 @@ from infrastructure.db.statements import HOLD_CREDENTIALS
 class _Unit(UnitOfWork):
     """The repositories over one runner, and what the unit of work recorded and changed.
 
-    Each repository is made when first used: most units of work use one or two of the six, and making
+    Each repository is made when first used: most units of work use one or two of the seven, and making
     all of them cost `GET /users/me` ~3 µs a request (measured in process, docs/PERFORMANCE.md)."""
 
     def __init__(self, runner: StatementRunner, insert: Insertion, profiles: ProfileCache,
@@ -62,6 +63,7 @@ class _Unit(UnitOfWork):
         self._notifications: SqlNotificationRepository | None = None
         self._account_tokens: SqlAccountTokenRepository | None = None
         self._security_events: SqlSecurityEventRepository | None = None
+        self._service_clients: SqlServiceClientRepository | None = None
 
     # Plain properties over instance attributes (not functools.cached_property, which takes a lock on
     # Python 3.11): a repository is made on first use and kept.
@@ -100,6 +102,12 @@ class _Unit(UnitOfWork):
         if self._security_events is None:
             self._security_events = SqlSecurityEventRepository(self._runner, self._insert)
         return self._security_events
+
+    @property
+    def service_clients(self) -> SqlServiceClientRepository:
+        if self._service_clients is None:
+            self._service_clients = SqlServiceClientRepository(self._runner)
+        return self._service_clients
 
     async def __aenter__(self) -> Self:
         return self
