@@ -41,6 +41,9 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Forbidden: 403,
     e.LastAdmin: 409,
     e.CannotActOnSelf: 409,
+    e.InvalidClientName: 422,  # the CLI's (a service client is made only there)
+    e.ClientNameTaken: 409,
+    e.InvalidClient: 401,  # answered as RFC 6749 `invalid_client` by /auth/introspect itself
 }
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
