@@ -88,3 +88,24 @@ def test_a_revoked_session_and_a_deleted_client_reach_every_worker_within_a_seco
         revoked, gone = asyncio.run(scenario())
     assert revoked <= BOUND_SECONDS
     assert gone <= BOUND_SECONDS
+
+
+def test_the_clients_commands_fail_in_one_line(server_env: dict[str, str], tmp_path: Path) -> None:
+    _client(tmp_path, server_env, "orders")
+    for args, mentioning in ((("clients", "create", "orders"), "exists already"),
+                             (("clients", "create", " "), "client name"),
+                             (("clients", "create", "x" * 101), "client name"),
+                             (("clients", "delete", "no-such-client"), "no-such-client")):
+        done = gatehouse_command(tmp_path, server_env, *args)
+        assert done.returncode == 1, done
+        assert "Traceback" not in done.stderr
+        lines = [line for line in done.stderr.splitlines() if not line.startswith("gatehouse: warning:")]
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("gatehouse: "), done.stderr
+        assert mentioning in lines[0], done.stderr
+        assert done.stdout == ""
+    shown = gatehouse_command(tmp_path, server_env, "clients", "create", "billing")
+    assert shown.returncode == 0, shown.stderr
+    assert [line.split(":")[0] for line in shown.stdout.splitlines()] == ["client_id", "client_secret"]
+    table = gatehouse_command(tmp_path, server_env, "clients", "list")
+    assert [line.split()[1] for line in table.stdout.splitlines()[1:]] == ["orders", "billing"]
