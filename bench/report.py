@@ -100,6 +100,8 @@ def _ratio_rows(scenario: str, label: str, baseline_label: str, baseline_server:
 
 _users_me_rows = _ratio_rows("users_me", "`GET /users/me`, valid EdDSA token, Postgres",
                              "baseline (a): bare FastAPI route", "fastapi")
+_introspect_rows = _ratio_rows("introspect", "`POST /auth/introspect`, an active EdDSA token, a service client, "
+                               "Postgres", "baseline (a): bare FastAPI route", "fastapi")
 _refresh_rows = _ratio_rows("refresh", "`POST /auth/refresh`, every request a valid rotation, Postgres",
                             "baseline (b): bare asyncpg rotation", "asyncpg")
 
@@ -139,7 +141,8 @@ def _startup_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
 
 
 ROWS: dict[str, RowsOf] = {
-    "users_me": _users_me_rows, "refresh": _refresh_rows, "login": _login_rows, "health": _health_rows,
+    "users_me": _users_me_rows, "introspect": _introspect_rows, "refresh": _refresh_rows, "login": _login_rows,
+    "health": _health_rows,
     "rss": _rss_rows, "startup": _startup_rows,
 }
 

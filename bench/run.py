@@ -11,12 +11,15 @@ started and drops its database; bench/reaper.py does that too if this process is
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime as dt
+import json
 import os
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -42,7 +46,7 @@ from bench.processes import (
     wait_until_answering,
 )
 
-SCENARIOS = ("startup", "users_me", "refresh", "login", "health")
+SCENARIOS = ("startup", "users_me", "introspect", "refresh", "login", "health")
 
 
 class Bench:
@@ -67,6 +71,7 @@ class Bench:
         self.creds: list[tuple[str, str]] = []
         self.leftovers: dict[str, list[str]] = {"gatehouse": [], "asyncpg": []}
         self.facts: dict[str, Any] = {}
+        self.gatehouse_env: dict[str, str] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -82,6 +87,8 @@ class Bench:
                 self.seed_users()
                 if "users_me" in wanted:
                     self.users_me()
+                if "introspect" in wanted:
+                    self.introspect()
                 if "refresh" in wanted:
                     self.refresh()
                 if "login" in wanted:
@@ -144,6 +151,7 @@ class Bench:
         )
         self.procs.run("gatehouse-migrate", [str(BIN / "gatehouse"), "migrate"], what="gatehouse migrate",
                        limit=120, env=env, cwd=self.tmp)
+        self.gatehouse_env = env  # also the CLI's, on the same database (a service client for `introspect`)
         self.serve("gatehouse", ["--factory", "api.app:create_app_from_env"], port, env)
         self.serve("fastapi", ["--app-dir", str(BENCH), "--factory", "baseline_fastapi:create_app"],
                    free_port(), clean_env())
@@ -230,6 +238,42 @@ class Bench:
             self.settle()
         self.results.rss["fastapi"] = rss_bytes(self.pid("fastapi"))
         self.results.rss["users_me"] = rss_bytes(self.pid("gatehouse"))
+
+    def service_client(self) -> str:
+        """A service client made as an operator makes one (`gatehouse clients create --json`): its Basic value."""
+        made = subprocess.run([str(BIN / "gatehouse"), "clients", "create", f"bench-{secrets.token_hex(3)}", "--json"],
+                              env=self.gatehouse_env, cwd=self.tmp, capture_output=True, text=True, timeout=120,
+                              check=False)
+        if made.returncode != 0:
+            raise BenchError(f"gatehouse clients create failed: {made.stderr.strip()}")
+        client = json.loads(made.stdout)
+        return base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+
+    def introspect(self) -> None:
+        log("POST /auth/introspect (an active EdDSA token, Postgres) vs baseline (a), bare FastAPI")
+        basic = self.service_client()
+        sessions = self.login_tokens(self.o.users)
+        tokens = self.tmp / "introspect_tokens.txt"
+        tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
+        answer = httpx.post(self.servers.url("gatehouse", "/auth/introspect"), timeout=10,
+                            data={"token": sessions[0]["access_token"]}, headers={"Authorization": f"Basic {basic}"})
+        if answer.status_code != 200 or answer.json().get("active") is not True:
+            raise BenchError(f"a seeded access token is not active at /auth/introspect: {answer.status_code}")
+        self.settle()
+        baseline = {"connections": self.o.connections, "args": [str(tokens)]}  # the same headers' cost
+        subject = {"connections": self.o.connections, "args": [str(tokens), basic]}
+        self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.warmup, **baseline)
+        self.wrk.run("introspect.lua", "gatehouse", "/auth/introspect", duration=self.o.warmup, **subject)
+        for round_ in range(1, self.o.rounds + 1):
+            result, meter = self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.duration,
+                                         meter_pid=self.pid("fastapi"), **baseline)
+            self.record("introspect", "baseline", "bare FastAPI route", round_, result, meter)
+            self.settle()
+            result, meter = self.wrk.run("introspect.lua", "gatehouse", "/auth/introspect", duration=self.o.duration,
+                                         meter_pid=self.pid("gatehouse"), **subject)
+            self.record("introspect", "subject", "POST /auth/introspect", round_, result, meter)
+            self.settle()
+        self.results.rss["introspect"] = rss_bytes(self.pid("gatehouse"))
 
     def refresh_pool(self, server: str) -> Path:
         """Unspent refresh tokens for one wrk run: the previous run's leftovers, topped up by new

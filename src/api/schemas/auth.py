@@ -95,3 +95,21 @@ class SessionFields(BaseModel):
 
 class SessionOut(SessionFields):
     current: bool
+
+
+class IntrospectionOut(BaseModel):
+    """RFC 7662 answer. For an inactive token it is `{"active": false}` alone; every other member is there when
+    the token is active."""
+
+    active: bool
+    token_type: Literal["Bearer"] | None = None
+    sub: str | None = None
+    sid: str | None = None
+    iss: str | None = None
+    aud: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    jti: str | None = None
+    scope: str | None = None
+    roles: list[str] | None = None
+    client_id: None = Field(default=None, description="always null: Gatehouse's tokens are first-party")
