@@ -255,10 +255,11 @@ class Bench:
         sessions = self.login_tokens(self.o.users)
         tokens = self.tmp / "introspect_tokens.txt"
         tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
-        answer = httpx.post(self.servers.url("gatehouse", "/auth/introspect"), timeout=10,
-                            data={"token": sessions[0]["access_token"]}, headers={"Authorization": f"Basic {basic}"})
-        if answer.status_code != 200 or answer.json().get("active") is not True:
-            raise BenchError(f"a seeded access token is not active at /auth/introspect: {answer.status_code}")
+        for session in sessions:  # every token the load cycles through is active now
+            answer = httpx.post(self.servers.url("gatehouse", "/auth/introspect"), timeout=10,
+                                data={"token": session["access_token"]}, headers={"Authorization": f"Basic {basic}"})
+            if answer.status_code != 200 or answer.json().get("active") is not True:
+                raise BenchError(f"a seeded access token is not active at /auth/introspect: {answer.status_code}")
         self.settle()
         baseline = {"connections": self.o.connections, "args": [str(tokens)]}  # the same headers' cost
         subject = {"connections": self.o.connections, "args": [str(tokens), basic]}

@@ -291,7 +291,7 @@ class Container(containers.DeclarativeContainer):
                                                 clock=clock)
     list_service_clients = providers.Singleton(ListServiceClients, uow=unit_of_work)
     delete_service_client = providers.Singleton(DeleteServiceClient, uow=unit_of_work)
-    introspect_token = providers.Singleton(IntrospectToken, clients=service_client_lookup, signer=signer,
-                                           activity=session_activity, uow=unit_of_work, clock=clock)
+    introspect_token = providers.Singleton(IntrospectToken, clients=service_client_lookup, authenticate=authenticate,
+                                           uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
                                                 sealer=link_sealer, clock=clock, policy=delivery_policy)

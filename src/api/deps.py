@@ -85,12 +85,17 @@ class BearerPrincipal(OAuth2PasswordBearer):
         return await container_of(request).authenticate().execute(token)
 
 
-def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+def authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The first `Authorization` header, read straight from the ASGI scope (no header map built)."""
     for name, value in headers:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
+            return value.decode("latin-1")
     return None
+
+
+def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    scheme, _, token = (authorization(headers) or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 bearer_principal = BearerPrincipal(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer",

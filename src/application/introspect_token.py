@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.authenticate import Authenticate
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidClient, InvalidToken
-from domain.ports import AccessTokenSigner, Clock, ServiceClientLookup, SessionActivity
-from domain.service_clients import ServiceClient
+from domain.ports import ServiceClientLookup
+from domain.service_clients import MAX_CLIENT_ID_LENGTH, ServiceClient
 from domain.tokens import AccessTokenClaims
 
 
@@ -27,16 +28,13 @@ class IntrospectToken:
     copies; the client from a copy at most a second old.
     """
 
-    def __init__(self, clients: ServiceClientLookup, signer: AccessTokenSigner, activity: SessionActivity,
-                 uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, clients: ServiceClientLookup, authenticate: Authenticate, uow: UnitOfWorkFactory) -> None:
         self._clients = clients
-        self._signer = signer
-        self._activity = activity
+        self._authenticate = authenticate  # the bearer chain's own checks, not a copy of them
         self._uow = uow
-        self._clock = clock
 
     async def authenticate(self, client_id: str, secret: str) -> ServiceClient:
-        client = await self._clients.find(client_id) if client_id else None
+        client = await self._clients.find(client_id) if client_id and len(client_id) <= MAX_CLIENT_ID_LENGTH else None
         if client is None or not client.admits(secret):
             raise InvalidClient("Unknown client or wrong secret")
         return client
@@ -44,10 +42,8 @@ class IntrospectToken:
     async def execute(self, token: str) -> Introspection | None:
         """Asked by a client `authenticate` has admitted (the route calls it first)."""
         try:
-            claims = self._signer.verify(token)
+            claims = await self._authenticate.live_claims(token)
         except InvalidToken:
-            return None
-        if not await self._activity.is_active(claims.session_id, claims.subject, self._clock.now()):
             return None
         async with self._uow(autocommit=True) as uow:
             user = await uow.users.get_profile(claims.subject)

@@ -30,6 +30,10 @@ class TokenDigest:
     def matches(self, other: TokenDigest) -> bool:
         return hmac.compare_digest(self.value, other.value)
 
+    def matches_secret(self, secret: str) -> bool:
+        """Whether `secret` is what this digests, compared in constant time (no second TokenDigest built)."""
+        return hmac.compare_digest(self.value, hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest())
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccessTokenClaims:

@@ -182,3 +182,15 @@ async def test_client_names_are_unique_and_secrets_are_stored_as_digests(app_fac
         answer = await introspect(client, {"Authorization": basic(made.client_id, secret)},
                                   token=second["access_token"])
     assert answer.json()["active"] is True
+
+
+@pytest.mark.parametrize("header", ["Basic é", "Basic " + base64.b64encode(b"\x00:x").decode(),
+                                    "Basic " + base64.b64encode(b"a%00:x").decode(),
+                                    "Basic " + base64.b64encode(("x" * 5000 + ":y").encode()).decode(),
+                                    "Basic " + base64.b64encode(b"\xff\xfe:x").decode()])
+async def test_odd_credentials_are_invalid_client_not_a_failure(client: httpx.AsyncClient, header: str) -> None:
+    answer = await client.post("/auth/introspect", data={"token": "x"},
+                               headers={b"Authorization": header.encode("utf-8")})
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "invalid_client"
+    assert answer.headers["cache-control"] == "no-store"

@@ -10,7 +10,15 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ClientDep, GatehouseRoute, IntrospectTokenCase, LogInCase, LogOutCase, RotateRefreshTokenCase
+from api.deps import (
+    ClientDep,
+    GatehouseRoute,
+    IntrospectTokenCase,
+    LogInCase,
+    LogOutCase,
+    RotateRefreshTokenCase,
+    authorization,
+)
 from api.responses import OAUTH_ERRORS, TOKEN_HEADERS
 from api.routers.tokens import token_response
 from api.schemas.auth import IntrospectionOut, TokenResponse
@@ -171,7 +179,7 @@ async def introspect(request: Request, introspect: IntrospectTokenCase) -> Respo
     its claims and the user's roles as they are now. Anything else is `{"active": false}`, with no reason.
     """
     try:
-        client_id, secret = basic_credentials(_authorization(request.scope["headers"]))
+        client_id, secret = basic_credentials(authorization(request.scope["headers"]))
         await introspect.authenticate(client_id, secret)
         token_value = _require(await read_form(request), "token")[0]
         found = await introspect.execute(token_value)
@@ -198,12 +206,7 @@ _INACTIVE = b'{"active":false}'
 _BEARER = "Bearer"  # a token type, not a secret
 
 
-def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The first `Authorization` header, read from the ASGI scope (no header map built: see deps.bearer_token)."""
-    for name, value in headers:
-        if name == b"authorization":
-            return value.decode("latin-1")
-    return None
+
 
 
 def basic_credentials(header: str | None) -> tuple[str, str]:
@@ -212,10 +215,11 @@ def basic_credentials(header: str | None) -> tuple[str, str]:
     if scheme.lower() != "basic" or not encoded.strip():
         raise InvalidClient("HTTP Basic client authentication is required")
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(encoded.strip().encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, binascii.Error):  # not ASCII, not base64, not UTF-8 (UnicodeError is a ValueError)
         raise InvalidClient("Malformed HTTP Basic credentials") from None
     client_id, colon, secret = decoded.partition(":")
-    if not colon:
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if not colon or "\x00" in client_id or "\x00" in secret:
         raise InvalidClient("Malformed HTTP Basic credentials")
-    return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret
