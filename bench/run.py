@@ -224,20 +224,29 @@ class Bench:
         if http_status(self.servers.port("gatehouse"), "/users/me", 10, token=sessions[0]["access_token"]) != 200:
             raise BenchError("a seeded access token does not get 200 from GET /users/me")
         self.settle()
-        kwargs = {"connections": self.o.connections, "args": [str(tokens)]}
-        for server in ("fastapi", "gatehouse"):
-            self.wrk.run("users_me.lua", server, "/users/me", duration=self.o.warmup, **kwargs)
-        for round_ in range(1, self.o.rounds + 1):
-            result, meter = self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.duration,
-                                         meter_pid=self.pid("fastapi"), **kwargs)
-            self.record("users_me", "baseline", "bare FastAPI route", round_, result, meter)
-            self.settle()
-            result, meter = self.wrk.run("users_me.lua", "gatehouse", "/users/me", duration=self.o.duration,
-                                         meter_pid=self.pid("gatehouse"), **kwargs)
-            self.record("users_me", "subject", "GET /users/me", round_, result, meter)
-            self.settle()
+        self.against_bare_route("users_me", ("users_me.lua", "/users/me", "GET /users/me", [str(tokens)]),
+                                [str(tokens)])
         self.results.rss["fastapi"] = rss_bytes(self.pid("fastapi"))
         self.results.rss["users_me"] = rss_bytes(self.pid("gatehouse"))
+
+    def against_bare_route(self, scenario: str, subject: tuple[str, str, str, list[str]],
+                           baseline_args: list[str]) -> None:
+        """Warm both up, then `--rounds` rounds of the bare FastAPI route (baseline a) and right after it the
+        subject (wrk script, path, label, script args), each recorded under `scenario`."""
+        script, path, label, args = subject
+        baseline = {"connections": self.o.connections, "args": baseline_args}
+        measured = {"connections": self.o.connections, "args": args}
+        self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.warmup, **baseline)
+        self.wrk.run(script, "gatehouse", path, duration=self.o.warmup, **measured)
+        for round_ in range(1, self.o.rounds + 1):
+            result, meter = self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.duration,
+                                         meter_pid=self.pid("fastapi"), **baseline)
+            self.record(scenario, "baseline", "bare FastAPI route", round_, result, meter)
+            self.settle()
+            result, meter = self.wrk.run(script, "gatehouse", path, duration=self.o.duration,
+                                         meter_pid=self.pid("gatehouse"), **measured)
+            self.record(scenario, "subject", label, round_, result, meter)
+            self.settle()
 
     def service_client(self) -> str:
         """A service client made as an operator makes one (`gatehouse clients create --json`): its Basic value."""
@@ -261,19 +270,8 @@ class Bench:
             if answer.status_code != 200 or answer.json().get("active") is not True:
                 raise BenchError(f"a seeded access token is not active at /auth/introspect: {answer.status_code}")
         self.settle()
-        baseline = {"connections": self.o.connections, "args": [str(tokens)]}  # the same headers' cost
-        subject = {"connections": self.o.connections, "args": [str(tokens), basic]}
-        self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.warmup, **baseline)
-        self.wrk.run("introspect.lua", "gatehouse", "/auth/introspect", duration=self.o.warmup, **subject)
-        for round_ in range(1, self.o.rounds + 1):
-            result, meter = self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.duration,
-                                         meter_pid=self.pid("fastapi"), **baseline)
-            self.record("introspect", "baseline", "bare FastAPI route", round_, result, meter)
-            self.settle()
-            result, meter = self.wrk.run("introspect.lua", "gatehouse", "/auth/introspect", duration=self.o.duration,
-                                         meter_pid=self.pid("gatehouse"), **subject)
-            self.record("introspect", "subject", "POST /auth/introspect", round_, result, meter)
-            self.settle()
+        self.against_bare_route("introspect", ("introspect.lua", "/auth/introspect", "POST /auth/introspect",
+                                               [str(tokens), basic]), [str(tokens)])  # the same headers' cost
         self.results.rss["introspect"] = rss_bytes(self.pid("gatehouse"))
 
     def refresh_pool(self, server: str) -> Path:
