@@ -44,7 +44,7 @@ from api.schemas.recovery import Accepted
 from application.administration import Acting
 from application.update_user import KEEP
 from domain.administration import EventFilter, UserFilter
-from domain.security_events import SecurityEvent, SecurityEventType
+from domain.security_events import SecurityEventType
 from domain.user import MAX_EMAIL_LENGTH, AccountStatus, User
 
 router = APIRouter(prefix="/admin", tags=["administration"], route_class=GatehouseRoute)
@@ -71,12 +71,6 @@ Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 def admin_user_out(user: User) -> AdminUserOut:
     return AdminUserOut(**user_out(user).model_dump(), status=user.status.value,
                         disabled_reason=user.disabled_reason, last_login_at=user.last_login_at)
-
-
-def _event_out(e: SecurityEvent) -> AdminSecurityEventOut:
-    return AdminSecurityEventOut(id=e.id, type=e.type.value, at=e.at, ip=e.ip, user_agent=e.user_agent,
-                                 session_id=e.session_id, actor=e.actor.value, user_id=e.user_id,
-                                 actor_id=e.actor_id)
 
 
 @router.get("/users", summary="Find accounts", response_model=UsersPage, responses={**ADMIN_ERRORS, **VALIDATION})
@@ -138,8 +132,7 @@ async def enable_user(user_id: UUID, admin: AdminPrincipal, client: ClientDep, e
             responses={**ADMIN_ERRORS, **NOT_FOUND, **VALIDATION})
 async def user_sessions(user_id: UUID, _: AdminPrincipal, list_sessions: ListUserSessionsCase) -> list[AdminSessionOut]:
     """The account's live sessions, most recently used first."""
-    return [AdminSessionOut(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at, expires_at=s.expires_at,
-                            user_agent=s.user_agent, ip=s.ip) for s in await list_sessions.execute(user_id)]
+    return [AdminSessionOut.model_validate(s, from_attributes=True) for s in await list_sessions.execute(user_id)]
 
 
 @router.delete("/users/{user_id}/sessions", summary="End every session of an account",
@@ -182,6 +175,7 @@ async def security_events(
     """Everyone's security events, newest first; the filters combine."""
     which = EventFilter(user_id=user_id, type=type, since=since, until=until)
     events, following = await search.execute(which, limit, decode_cursor(cursor) if cursor else None)
-    return AdminSecurityEventsPage(events=[_event_out(e) for e in events],
-                                   next_cursor=encode_cursor(following) if following else None)
+    return AdminSecurityEventsPage(
+        events=[AdminSecurityEventOut.model_validate(e, from_attributes=True) for e in events],
+        next_cursor=encode_cursor(following) if following else None)
 

@@ -111,8 +111,7 @@ async def security_events(
     """
     events, following = await list_events.execute(principal, limit, decode_cursor(cursor) if cursor else None)
     return SecurityEventsPage(
-        events=[SecurityEventOut(id=e.id, type=e.type.value, at=e.at, ip=e.ip, user_agent=e.user_agent,
-                                 session_id=e.session_id, actor=e.actor.value) for e in events],
+        events=[SecurityEventOut.model_validate(e, from_attributes=True) for e in events],
         next_cursor=encode_cursor(following) if following else None)
 
 

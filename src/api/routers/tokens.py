@@ -79,8 +79,7 @@ async def list_sessions(principal: CurrentPrincipal, list_live: ListSessionsCase
     agent, and which one is the caller's.
     """
     views = await list_live.execute(principal)
-    return [SessionOut(id=v.id, created_at=v.created_at, last_used_at=v.last_used_at, expires_at=v.expires_at,
-                       user_agent=v.user_agent, ip=v.ip, current=v.current) for v in views]
+    return [SessionOut.model_validate(v, from_attributes=True) for v in views]
 
 
 @router.delete("/sessions/{session_id}", summary="End one of my sessions", status_code=status.HTTP_204_NO_CONTENT,
