@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".gatehouse-installed"
+SDK = ROOT / "sdk" / "python"  # gatehouse-verify, the package sibling services install; tested with the rest
+PROJECTS = ("pyproject.toml", "sdk/python/pyproject.toml")
 
 
 def ensure_venv() -> None:
@@ -28,7 +30,7 @@ def ensure_venv() -> None:
     if not (BIN / "python").exists():
         print("tasks: creating .venv", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in PROJECTS)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     print("tasks: installing Gatehouse and its development tools into .venv", flush=True)
@@ -36,7 +38,7 @@ def ensure_venv() -> None:
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
     # The distribution was called `gatehouse` before it became `gatehouse-auth`: drop an old install.
     subprocess.run([*pip, "uninstall", "-y", "gatehouse"], check=False, stderr=subprocess.DEVNULL)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]", "-e", str(SDK)], check=True)
     STAMP.write_text(wanted)
 
 
@@ -58,7 +60,7 @@ def test(args: list[str]) -> int:
 
 def check(_: list[str]) -> int:
     steps = [
-        [str(BIN / "ruff"), "check", "src", "tests", "bench", "tasks.py"],
+        [str(BIN / "ruff"), "check", "src", "tests", "bench", "sdk", "tasks.py"],
         [str(BIN / "mypy")],
         [str(BIN / "lint-imports")],
     ]
