@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -87,6 +88,16 @@ def gatehouse_command(workdir: Path, env: dict[str, str], *args: str, stdin: str
     """`gatehouse ARGS…` as an operator runs it beside the server (e.g. `users set-roles EMAIL admin`)."""
     return subprocess.run([str(GATEHOUSE), *args], input=stdin, capture_output=True, text=True, cwd=workdir,
                           env=process_environment(workdir, env), timeout=timeout, check=False)
+
+
+def service_client(workdir: Path, env: dict[str, str], name: str) -> dict[str, str]:
+    """`gatehouse clients create NAME --json` as an operator runs it: the new client's id and secret."""
+    made = gatehouse_command(workdir, env, "clients", "create", name, "--json")
+    assert made.returncode == 0, made.stderr
+    [line] = made.stdout.splitlines()  # exactly one JSON object on standard output
+    credentials = json.loads(line)
+    assert set(credentials) == {"client_id", "client_secret"}
+    return {str(k): str(v) for k, v in credentials.items()}
 
 
 @contextlib.contextmanager

@@ -14,18 +14,9 @@ from pathlib import Path
 import httpx
 
 from tests.api.helpers import PASSWORD, unique_email
-from tests.live_server import LiveServer, gatehouse_command, live_server
+from tests.live_server import LiveServer, gatehouse_command, live_server, service_client
 
 BOUND_SECONDS = 1.0
-
-
-def _client(workdir: Path, env: dict[str, str], name: str) -> dict[str, str]:
-    made = gatehouse_command(workdir, env, "clients", "create", name, "--json")
-    assert made.returncode == 0, made.stderr
-    [line] = made.stdout.splitlines()  # exactly one JSON object on standard output
-    credentials = json.loads(line)
-    assert set(credentials) == {"client_id", "client_secret"}
-    return {str(k): str(v) for k, v in credentials.items()}
 
 
 def _basic(credentials: dict[str, str]) -> dict[str, str]:
@@ -60,8 +51,8 @@ async def _until(server: LiveServer, auth: dict[str, str], token: str, outcome: 
 
 def test_a_revoked_session_and_a_deleted_client_reach_every_worker_within_a_second(
         server_env: dict[str, str], tmp_path: Path) -> None:
-    orders = _client(tmp_path, server_env, "orders")
-    billing = _client(tmp_path, server_env, "billing")
+    orders = service_client(tmp_path, server_env, "orders")
+    billing = service_client(tmp_path, server_env, "billing")
     listed = gatehouse_command(tmp_path, server_env, "clients", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert sorted(c["name"] for c in json.loads(listed.stdout)) == ["billing", "orders"]
@@ -94,7 +85,7 @@ def test_a_revoked_session_and_a_deleted_client_reach_every_worker_within_a_seco
 
 
 def test_the_clients_commands_fail_in_one_line(server_env: dict[str, str], tmp_path: Path) -> None:
-    _client(tmp_path, server_env, "orders")
+    service_client(tmp_path, server_env, "orders")
     for args, mentioning in ((("clients", "create", "orders"), "exists already"),
                              (("clients", "create", " "), "client name"),
                              (("clients", "create", "x" * 101), "client name"),

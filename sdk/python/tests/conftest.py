@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
-from verify_helpers import sibling_app
 
 from gatehouse_verify.testing import LocalIssuer
+from verify_helpers import sibling_app
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import time
 import httpx
 import jwt
 import pytest
-from verify_helpers import bearer
 
 from gatehouse_verify import InvalidToken
 from gatehouse_verify.testing import LocalIssuer
+from verify_helpers import bearer
 
 
 async def test_a_token_of_the_issuer_reaches_the_route_with_its_claims(

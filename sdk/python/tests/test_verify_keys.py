@@ -8,11 +8,11 @@ import logging
 
 import httpx
 import pytest
-from verify_helpers import bearer, sibling_app
 
 from gatehouse_verify import ConfigurationError, InvalidToken, Unavailable
 from gatehouse_verify.keys import parse_jwks
 from gatehouse_verify.testing import LocalIssuer
+from verify_helpers import bearer, sibling_app
 
 JWKS = "/.well-known/jwks.json"
 METADATA = "/.well-known/oauth-authorization-server"

@@ -9,10 +9,10 @@ import time
 import httpx
 import jwt
 import pytest
-from verify_helpers import bearer, sibling_app
 
 from gatehouse_verify import GatehouseVerifier, InvalidToken, Unavailable
 from gatehouse_verify.testing import LocalIssuer
+from verify_helpers import bearer, sibling_app
 
 INTROSPECT = "/auth/introspect"
 
