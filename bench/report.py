@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.common import DOC, NA, ROOT, X, fmt, fmt_mib, log
 from bench.measure import P99_RATIO, RPS_RATIO, RSS_IDLE_SECONDS, STARTUP_S, Results, median
-from bench.targets import TARGETS, Target
+from bench.targets import REPORTED_AFTER, TARGETS, Target
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
@@ -102,6 +102,17 @@ _users_me_rows = _ratio_rows("users_me", "`GET /users/me`, valid EdDSA token, Po
                              "baseline (a): bare FastAPI route", "fastapi")
 _introspect_rows = _ratio_rows("introspect", "`POST /auth/introspect`, an active EdDSA token, a service client, "
                                "Postgres", "baseline (a): bare FastAPI route", "fastapi")
+_sibling_rows = _ratio_rows("sibling", "sibling FastAPI app: `GET /orders` behind gatehouse-verify's `require()`",
+                            "baseline (a): bare FastAPI route", "fastapi")
+
+
+def _sibling_strict_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
+    subject = row(results, "sibling_strict", "subject", "the same in strict mode (`introspect=`, answers "
+                  "remembered ≤ 1 s; reported, no target)", results.rss.get("sibling_strict"))
+    subject.ratio = fmt(RPS_RATIO.read(results, "sibling_strict"), 2, X)
+    return [subject]
+
+
 _refresh_rows = _ratio_rows("refresh", "`POST /auth/refresh`, every request a valid rotation, Postgres",
                             "baseline (b): bare asyncpg rotation", "asyncpg")
 
@@ -141,7 +152,8 @@ def _startup_rows(results: Results, facts: dict[str, Any]) -> list[Row]:
 
 
 ROWS: dict[str, RowsOf] = {
-    "users_me": _users_me_rows, "introspect": _introspect_rows, "refresh": _refresh_rows, "login": _login_rows,
+    "users_me": _users_me_rows, "introspect": _introspect_rows, "sibling": _sibling_rows,
+    "sibling_strict": _sibling_strict_rows, "refresh": _refresh_rows, "login": _login_rows,
     "health": _health_rows,
     "rss": _rss_rows, "startup": _startup_rows,
 }
@@ -159,6 +171,9 @@ def verdicts(results: Results, facts: dict[str, Any]) -> tuple[list[Row], list[V
         scenario_rows[-1].target, scenario_rows[-1].met = target.label, verdict.text
         rows += scenario_rows
         judged.append(verdict)
+        reported = REPORTED_AFTER.get(target.scenario)
+        if reported and results.measured(reported):
+            rows += ROWS[reported](results, facts)
     return rows, judged
 
 

@@ -46,7 +46,7 @@ from bench.processes import (
     wait_until_answering,
 )
 
-SCENARIOS = ("startup", "users_me", "introspect", "refresh", "login", "health")
+SCENARIOS = ("startup", "users_me", "introspect", "sibling", "refresh", "login", "health")
 
 
 class Bench:
@@ -89,6 +89,8 @@ class Bench:
                     self.users_me()
                 if "introspect" in wanted:
                     self.introspect()
+                if "sibling" in wanted:
+                    self.sibling()
                 if "refresh" in wanted:
                     self.refresh()
                 if "login" in wanted:
@@ -230,21 +232,21 @@ class Bench:
         self.results.rss["users_me"] = rss_bytes(self.pid("gatehouse"))
 
     def against_bare_route(self, scenario: str, subject: tuple[str, str, str, list[str]],
-                           baseline_args: list[str]) -> None:
+                           baseline_args: list[str], server: str = "gatehouse") -> None:
         """Warm both up, then `--rounds` rounds of the bare FastAPI route (baseline a) and right after it the
-        subject (wrk script, path, label, script args), each recorded under `scenario`."""
+        subject (wrk script, path, label, script args) on `server`, each recorded under `scenario`."""
         script, path, label, args = subject
         baseline = {"connections": self.o.connections, "args": baseline_args}
         measured = {"connections": self.o.connections, "args": args}
         self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.warmup, **baseline)
-        self.wrk.run(script, "gatehouse", path, duration=self.o.warmup, **measured)
+        self.wrk.run(script, server, path, duration=self.o.warmup, **measured)
         for round_ in range(1, self.o.rounds + 1):
             result, meter = self.wrk.run("users_me.lua", "fastapi", "/users/me", duration=self.o.duration,
                                          meter_pid=self.pid("fastapi"), **baseline)
             self.record(scenario, "baseline", "bare FastAPI route", round_, result, meter)
             self.settle()
-            result, meter = self.wrk.run(script, "gatehouse", path, duration=self.o.duration,
-                                         meter_pid=self.pid("gatehouse"), **measured)
+            result, meter = self.wrk.run(script, server, path, duration=self.o.duration,
+                                         meter_pid=self.pid(server), **measured)
             self.record(scenario, "subject", label, round_, result, meter)
             self.settle()
 
@@ -273,6 +275,31 @@ class Bench:
         self.against_bare_route("introspect", ("introspect.lua", "/auth/introspect", "POST /auth/introspect",
                                                [str(tokens), basic]), [str(tokens)])  # the same headers' cost
         self.results.rss["introspect"] = rss_bytes(self.pid("gatehouse"))
+
+    def sibling(self) -> None:
+        """Another FastAPI app protected by gatehouse-verify (bench/sibling_app.py), its route behind
+        `require()` against the bare route; then the same in strict mode (each token also introspected at
+        Gatehouse, answers remembered up to a second), reported beside it."""
+        log("sibling app: GET /orders behind gatehouse-verify's require() vs baseline (a), bare FastAPI; "
+            "then strict mode")
+        client_id, _, secret = base64.b64decode(self.service_client()).decode().partition(":")
+        self.serve("sibling", ["--app-dir", str(BENCH), "--factory", "sibling_app:create_app"], free_port(),
+                   clean_env(BENCH_ISSUER=self.gatehouse_env["GATEHOUSE_ISSUER"],
+                             BENCH_INTROSPECT=f"{client_id}:{secret}"))
+        sessions = self.login_tokens(self.o.users)
+        tokens = self.tmp / "sibling_tokens.txt"
+        tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
+        for path in ("/orders", "/orders/strict"):
+            if http_status(self.servers.port("sibling"), path, 10, token=sessions[0]["access_token"]) != 200:
+                raise BenchError(f"a seeded access token does not get 200 from the sibling's GET {path}")
+        self.settle()
+        self.against_bare_route("sibling", ("users_me.lua", "/orders", "sibling GET /orders, require()",
+                                            [str(tokens)]), [str(tokens)], server="sibling")
+        self.results.rss["sibling"] = rss_bytes(self.pid("sibling"))
+        self.against_bare_route("sibling_strict", ("users_me.lua", "/orders/strict",
+                                                   "sibling GET /orders/strict, require() + introspection",
+                                                   [str(tokens)]), [str(tokens)], server="sibling")
+        self.results.rss["sibling_strict"] = rss_bytes(self.pid("sibling"))
 
     def refresh_pool(self, server: str) -> Path:
         """Unspent refresh tokens for one wrk run: the previous run's leftovers, topped up by new

@@ -11,6 +11,7 @@ import jwt
 import pytest
 
 from gatehouse_verify import GatehouseVerifier, InvalidToken, Unavailable
+from gatehouse_verify.introspection import Introspector
 from gatehouse_verify.testing import LocalIssuer
 from verify_helpers import bearer, sibling_app
 
@@ -158,3 +159,33 @@ def test_the_remembered_answer_cannot_outlive_a_second(issuer: LocalIssuer) -> N
         issuer.verifier(strict=True, introspection_cache_seconds=5)
     with pytest.raises(ValueError, match="client_secret"):
         issuer.verifier(strict=True, introspect=("id", ""))
+
+
+async def test_a_busy_tokens_answer_is_renewed_before_it_ends_so_no_request_waits(issuer: LocalIssuer) -> None:
+    now = [100.0]
+    http = httpx.AsyncClient(transport=issuer.transport())
+
+    async def endpoint() -> str:
+        return f"{issuer.issuer}/auth/introspect"
+
+    introspector = Introspector(http, endpoint, (issuer.client_id, issuer.client_secret), clock=lambda: now[0])
+    token = issuer.mint()
+    assert await introspector.check(token) is not None  # asked at 100.0: serves until 101.0
+    now[0] = 100.85
+    assert await introspector.check(token) is not None
+    assert issuer.requests[INTROSPECT] == 1  # not yet in its last tenth
+    now[0] = 100.95
+    assert await introspector.check(token) is not None  # from memory, and a renewal starts
+    await asyncio.sleep(0.01)
+    assert issuer.requests[INTROSPECT] == 2
+    now[0] = 101.5  # the first answer has ended; the renewal (asked at 100.95) serves until 101.95
+    assert await introspector.check(token) is not None
+    assert issuer.requests[INTROSPECT] == 2
+    issuer.reachable = False
+    now[0] = 101.9
+    assert await introspector.check(token) is not None  # a renewal that fails leaves the answer in force...
+    await asyncio.sleep(0.01)
+    now[0] = 101.96
+    with pytest.raises(Unavailable):  # ...but never past its second
+        await introspector.check(token)
+    await http.aclose()

@@ -2,7 +2,8 @@
 
 An answer is remembered for at most `cache_seconds` (default and maximum 1 s), timed from before the
 request was sent, so a session revoked at Gatehouse is refused here within Gatehouse's own bound plus that.
-Concurrent checks of one token share one request."""
+Concurrent checks of one token share one request, and a token in use has its answer renewed shortly before
+it ends, so its requests do not wait for Gatehouse once a second."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class Introspector:
         self._endpoint = endpoint
         self._auth = httpx.BasicAuth(client_id, secret)
         self._cache_seconds = cache_seconds
+        # An answer in its last tenth is renewed in the background while it still serves: requests for a busy
+        # token never wait for Gatehouse, and no answer older than cache_seconds is ever used.
+        self._renew_ahead = cache_seconds / 10
         self._clock = clock
         self._answers: dict[str, tuple[float, Answer]] = {}
         self._inflight: dict[str, asyncio.Task[Answer]] = {}
@@ -44,14 +48,26 @@ class Introspector:
         Gatehouse cannot be asked or refuses this client."""
         remembered = self._answers.get(token)
         if remembered is not None:
-            if self._clock() < remembered[0]:
-                return remembered[1]
+            until, answer = remembered
+            now = self._clock()
+            if now < until:
+                if answer is not None and now >= until - self._renew_ahead and token not in self._inflight:
+                    self._ask_once(token)  # renew a busy token's answer before it ends, in the background
+                return answer
             del self._answers[token]
+        return await asyncio.shield(self._ask_once(token))  # a cancelled request does not cancel the others'
+
+    def _ask_once(self, token: str) -> asyncio.Task[Answer]:
         task = self._inflight.get(token)
         if task is None:
             task = self._inflight[token] = asyncio.create_task(self._ask(token))
-            task.add_done_callback(lambda _: self._inflight.pop(token, None))
-        return await asyncio.shield(task)
+            task.add_done_callback(lambda done: self._asked(token, done))
+        return task
+
+    def _asked(self, token: str, task: asyncio.Task[Answer]) -> None:
+        self._inflight.pop(token, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: a renewal nobody waited for may fail quietly (the next ask says why)
 
     async def _ask(self, token: str) -> Answer:
         asked_at = self._clock()
