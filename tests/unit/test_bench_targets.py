@@ -11,7 +11,7 @@ import pytest
 from bench.common import MIB, NA, X
 from bench.measure import IDLE_RSS_MIB, P99_MS, P99_RATIO, RPS_RATIO, STARTUP_S, Phase, Results
 from bench.report import ROWS, judge, render, verdicts
-from bench.targets import TARGETS, Bound, Target, target
+from bench.targets import REPORTED_AFTER, TARGETS, Bound, Target, target
 
 FACTS: dict[str, Any] = {
     "date": "2026-01-01 00:00 UTC", "nproc": 2, "cores": 2, "cpu_model": "test CPU", "memory_gib": 4.0,
@@ -49,6 +49,7 @@ def test_the_labels_are_the_ones_the_report_has_always_shown() -> None:
     assert {t.scenario: t.label for t in TARGETS} == {
         "users_me": f"≥ 0.5{X} bare FastAPI",
         "introspect": f"≥ 0.4{X} bare FastAPI",
+        "sibling": f"≥ 0.5{X} bare FastAPI",
         "refresh": f"≥ 0.8{X} bare asyncpg, p99 ≤ 150 ms",
         "login": f"≥ 0.8{X} hashing limit",
         "health": f"p99 ≤ 4{X} p99 without flood",
@@ -59,7 +60,8 @@ def test_the_labels_are_the_ones_the_report_has_always_shown() -> None:
 
 def test_each_target_reads_the_metric_its_label_names() -> None:
     metrics = {t.scenario: [b.metric for b in t.bounds] for t in TARGETS}
-    assert metrics == {"users_me": [RPS_RATIO], "introspect": [RPS_RATIO], "refresh": [RPS_RATIO, P99_MS],
+    assert metrics == {"users_me": [RPS_RATIO], "introspect": [RPS_RATIO], "sibling": [RPS_RATIO],
+                       "refresh": [RPS_RATIO, P99_MS],
                        "login": [RPS_RATIO], "health": [P99_RATIO], "rss": [IDLE_RSS_MIB], "startup": [STARTUP_S]}
 
 
@@ -82,7 +84,16 @@ def test_moving_a_threshold_moves_the_label_and_the_verdict_together() -> None:
 def test_there_is_one_target_per_scenario_and_a_report_row_for_each() -> None:
     scenarios = [t.scenario for t in TARGETS]
     assert len(scenarios) == len(set(scenarios))
-    assert set(ROWS) == set(scenarios)
+    assert set(ROWS) == set(scenarios) | set(REPORTED_AFTER.values())  # and the rows reported without a target
+    assert set(REPORTED_AFTER) <= set(scenarios)
+
+
+def test_strict_mode_is_shown_after_the_sibling_row_without_a_verdict_of_its_own() -> None:
+    results = Results([*pair("sibling", {"rps": 1000.0}, {"rps": 900.0}),
+                       *pair("sibling_strict", {"rps": 1000.0}, {"rps": 600.0})])
+    rows, judged = verdicts(results, FACTS)
+    assert [v.target.scenario for v in judged] == ["sibling"]
+    assert [(r.ratio, r.met) for r in rows[1:]] == [(f"0.90{X}", "yes"), (f"0.60{X}", NA)]
 
 
 # --- verdicts -------------------------------------------------------------------------------------------
