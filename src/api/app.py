@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
+from api.browser import CSRF_HEADER
 from api.container import Container
 from api.delivery import DeliverAfterResponse, sweep_forever
 from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
-from api.routers import accounts, admin, items, notifications, oauth, pages, recovery, system, tokens
+from api.routers import accounts, admin, browser, items, notifications, oauth, pages, recovery, system, tokens
 from infrastructure.db.probe import DatabaseState
 from infrastructure.settings import Settings
 
@@ -41,6 +43,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
             await upgrade(engine)
         container.keyring()  # fail fast on bad key configuration
+        if not settings.cookie_secure:
+            log.warning("GATEHOUSE_COOKIE_SECURE=false: browser cookies are sent without Secure and the __Host-/"
+                        "__Secure- prefixes, over plain http too; for development hosts only")
         if settings.notifier == "log":
             log.warning("the log notifier is a development mailbox: every mail, reset and verification links "
                         "included, is written to %s; set GATEHOUSE_NOTIFIER=smtp to mail people",
@@ -71,10 +76,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
-    for module in (accounts, tokens, oauth, items, notifications, recovery, admin, system, pages):
+    for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages):
         app.include_router(module.router)
     app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
                        access_log_enabled=access_log)
+    if settings.allowed_origins:  # browser apps on these origins (only): CORS with credentials, preflights answered
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=True,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", CSRF_HEADER], max_age=600)
     app.add_middleware(DeliverAfterResponse, container=container)  # outermost: after the response is sent
     return app
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from dependency_injector import containers, providers
 
+from api.browser import BrowserTransport
 from api.delivery import RequestDeliveries
 from application.account_links import AccountLinks, LinkTargets
 from application.authenticate import Authenticate
@@ -43,6 +44,7 @@ from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
 from application.passwords import CurrentPassword
+from application.read_browser_session import ReadBrowserSession
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset
 from application.require_admin import RequireAdmin
@@ -53,6 +55,7 @@ from application.search_security_events import SearchSecurityEvents
 from application.security_log import SecurityLog
 from application.send_message import SendMessage
 from application.send_password_reset import SendPasswordReset
+from application.session_of_refresh_token import SessionOfRefreshToken
 from application.token_minting import AccessTokenMinter, IssuerAndAudience
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
@@ -72,6 +75,7 @@ from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
 from infrastructure.rate_limit import Limit, RedisRateLimits, SqlRateLimits
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
+from infrastructure.security.csrf import SessionCsrfTokens
 from infrastructure.security.jwt_signer import PyJwtAccessTokenSigner
 from infrastructure.security.keys import KeyRing, load_keyring
 from infrastructure.security.link_sealer import AesGcmLinkSealer
@@ -97,8 +101,12 @@ def _delivery_policy(settings: Settings) -> DeliveryPolicy:
     return settings.delivery_policy
 
 
+def _browser_session_policy(settings: Settings) -> SessionPolicy:
+    return settings.browser_session_policy
+
+
 def _refresh_token_factory(settings: Settings, keyring: KeyRing) -> SecureRefreshTokenFactory:
-    if settings.refresh_grace_seconds == 0:
+    if settings.refresh_grace_seconds == 0 and settings.browser_refresh_grace_seconds == 0:
         return SecureRefreshTokenFactory(successor_key=None)
     configured = settings.refresh_token_secret
     key = configured.get_secret_value().encode() if configured else keyring.derive("refresh-successor")
@@ -284,6 +292,18 @@ class Container(containers.DeclarativeContainer):
     delete_user = providers.Singleton(DeleteUser, uow=unit_of_work, activity=session_activity, log=security_log,
                                       clock=clock)
     search_security_events = providers.Singleton(SearchSecurityEvents, uow=unit_of_work)
+
+    # -- browsers ------------------------------------------------------------------------------------
+    browser_session_policy = providers.Singleton(_browser_session_policy, settings=settings)
+    rotate_browser_refresh_token = providers.Singleton(  # the same use case, with the browser grace window
+        RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
+        activity=session_activity, clock=clock, ids=ids, policy=browser_session_policy, delivery=delivery_policy,
+        log=security_log)
+    read_browser_session = providers.Singleton(ReadBrowserSession, authenticate=authenticate, uow=unit_of_work,
+                                               clock=clock, policy=browser_session_policy)
+    session_of_refresh_token = providers.Singleton(SessionOfRefreshToken, uow=unit_of_work)
+    csrf_tokens = providers.Singleton(SessionCsrfTokens.from_keyring, keyring=keyring)
+    browser_transport = providers.Singleton(BrowserTransport, settings=settings)
 
     # -- other services ------------------------------------------------------------------------------
     service_client_lookup = providers.Singleton(CachedServiceClients, uow=unit_of_work, ttl_seconds=1.0)

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 
+from api.browser import UNSAFE_METHODS
 from api.container import Container
 from application.change_email import ChangeEmail
 from application.change_password import ChangePassword
@@ -40,6 +41,7 @@ from application.list_users import ListUsers
 from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
+from application.read_browser_session import ReadBrowserSession
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset
 from application.resend_verification import ResendVerification
@@ -48,10 +50,11 @@ from application.rotate_refresh_token import RotateRefreshToken
 from application.search_security_events import SearchSecurityEvents
 from application.send_message import SendMessage
 from application.send_password_reset import SendPasswordReset
+from application.session_of_refresh_token import SessionOfRefreshToken
 from application.update_item import UpdateItem
 from application.update_profile import UpdateProfile
 from application.update_user import UpdateUser
-from domain.errors import NotAuthenticated
+from domain.errors import CsrfFailed, NotAuthenticated
 from domain.rate_limits import client_address
 from domain.session import MAX_USER_AGENT_LENGTH
 from domain.tokens import Principal
@@ -79,10 +82,29 @@ class BearerPrincipal(OAuth2PasswordBearer):
     """
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        token = bearer_token(request.scope["headers"])
-        if not token:
-            raise NotAuthenticated("A bearer access token is required")
-        return await container_of(request).authenticate().execute(token)
+        headers = request.scope["headers"]
+        value = authorization(headers)
+        if value is not None:  # an Authorization header wins over the browser's cookies
+            token = bearer_token_of(value)
+            if not token:
+                raise NotAuthenticated("A bearer access token is required")
+            return await container_of(request).authenticate().execute(token)
+        return await _cookie_principal(request, headers)
+
+
+async def _cookie_principal(request: Request, headers: list[tuple[bytes, bytes]]) -> Principal:
+    """The browser's access cookie, as a bearer token; an unsafe method also needs an allowed Origin and the CSRF
+    token of the session (api/browser.py), checked before the token and after it, before the route runs."""
+    container = container_of(request)
+    transport = container.browser_transport()
+    cookies = transport.cookies(headers)
+    if cookies.access is None:
+        raise NotAuthenticated("A bearer access token is required")
+    presented = transport.check_csrf(headers, cookies) if request.scope["method"] in UNSAFE_METHODS else None
+    principal = await container.authenticate().execute(cookies.access)
+    if presented is not None and not container.csrf_tokens().admits(principal.session_id, presented):
+        raise CsrfFailed("The X-CSRF-Token is not this session's: use the csrf_token answered for it")
+    return principal
 
 
 def authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -93,8 +115,8 @@ def authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
-    scheme, _, token = (authorization(headers) or "").partition(" ")
+def bearer_token_of(value: str) -> str | None:
+    scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 
 
@@ -225,3 +247,6 @@ DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]
 RateLimitsDep = Annotated[RedisRateLimits | SqlRateLimits, UseCase("rate_limits")]
 KeyRingDep = Annotated[KeyRing, UseCase("keyring")]
 SettingsDep = Annotated[Settings, UseCase("settings")]
+RotateBrowserRefreshTokenCase = Annotated[RotateRefreshToken, UseCase("rotate_browser_refresh_token")]
+ReadBrowserSessionCase = Annotated[ReadBrowserSession, UseCase("read_browser_session")]
+SessionOfRefreshTokenCase = Annotated[SessionOfRefreshToken, UseCase("session_of_refresh_token")]

@@ -39,6 +39,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidRole: 422,
     e.AccountDisabled: 403,
     e.Forbidden: 403,
+    e.CsrfFailed: 403,
     e.LastAdmin: 409,
     e.CannotActOnSelf: 409,
     e.InvalidClientName: 422,  # the CLI's (a service client is made only there)

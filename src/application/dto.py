@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
+
+from domain.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +43,13 @@ class ItemChanges:
     title: str | None = None
     description: str | None = None
     description_given: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSession:
+    """What a browser's cookies stand for: the account, the session (its CSRF token is bound to it) and how long
+    the access cookie's token has left (0: only the refresh cookie is left; refresh now)."""
+
+    user: User
+    session_id: UUID
+    expires_in: int

@@ -46,4 +46,6 @@ class AccessTokenMinter:
             refresh_token=refresh_token,
             scope="",
             session_id=session.id,
+            user_id=session.user_id,
+            session_expires_in=max(0, int((session.absolute_expires_at - now).total_seconds())),
         )

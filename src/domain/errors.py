@@ -115,6 +115,12 @@ class Forbidden(DomainError):
     code, title = "forbidden", "Forbidden"
 
 
+class CsrfFailed(DomainError):
+    """A browser request that may not act on its cookies: no allowed Origin, or no CSRF token of its session."""
+
+    code, title = "csrf_failed", "Cross-site request refused"
+
+
 class LastAdmin(DomainError):
     code, title = "last_admin", "The last active admin must stay one"
 

@@ -109,6 +109,23 @@ class Session:
     def is_active(self, now: datetime, policy: SessionPolicy) -> bool:
         return self.revoked_at is None and now < self.expires_at(policy)
 
+    def answers_to(self, presented: TokenDigest, now: datetime, policy: SessionPolicy) -> bool:
+        """Whether `presented` stands for this session now: the session is active and the token is its current
+        one, or the one just rotated, still inside the grace window (a tab that has not seen the successor)."""
+        if not self.is_active(now, policy):
+            return False
+        return presented.matches(self.current_token) or self._just_rotated(presented, now, policy)
+
+    def _just_rotated(self, presented: TokenDigest, now: datetime, policy: SessionPolicy) -> bool:
+        """`presented` is the token this session rotated last, and that was inside the grace window."""
+        return (
+            policy.refresh_grace > timedelta(0)
+            and self.previous_token is not None
+            and self.rotated_at is not None
+            and presented.matches(self.previous_token)
+            and now - self.rotated_at <= policy.refresh_grace
+        )
+
     def judge(self, presented: TokenDigest, successor: TokenDigest, now: datetime,
               policy: SessionPolicy) -> Presented:
         """Classify a refresh token of this session that could not be spent; `successor` is the token
@@ -117,12 +134,6 @@ class Session:
             return Presented.INACTIVE
         if presented.matches(self.current_token):
             return Presented.CURRENT
-        if (
-            policy.refresh_grace > timedelta(0)
-            and self.previous_token is not None
-            and self.rotated_at is not None
-            and presented.matches(self.previous_token)
-            and now - self.rotated_at <= policy.refresh_grace
-        ):
+        if self._just_rotated(presented, now, policy):
             return Presented.GRACE_RETRY if successor.matches(self.current_token) else Presented.OTHER_SUCCESSOR
         return Presented.REUSED

@@ -65,3 +65,5 @@ class IssuedTokens:
     refresh_token: str
     scope: str
     session_id: UUID
+    user_id: UUID
+    session_expires_in: int  # seconds until the session's absolute expiry: how long a refresh cookie may live

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
 from domain.session import SessionPolicy
+from infrastructure.utils.origins import origin_of
 
 Algorithm = Literal["EdDSA", "ES256", "RS256", "HS256"]
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -108,6 +111,15 @@ class Settings(BaseSettings):
     notify_lease_seconds: float = Field(default=30.0, gt=0,
                                         description="A claimer that died is replaced after this long")
 
+    # browsers: cookies with CSRF protection
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins of browser apps (JSON list): CORS with credentials, cookie "
+                                          "logins and cookie-authenticated writes from them")
+    cookie_secure: bool = Field(default=True, description="false: cookies without Secure and the __Host-/__Secure- "
+                                                          "prefixes, for plain-http development hosts")
+    browser_refresh_grace_seconds: int = Field(
+        default=10, ge=0, le=300, description="Within it, tabs refreshing with one refresh cookie get one successor")
+
     # http
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -142,6 +154,17 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")) or "#" in value:
             raise ValueError("an http(s) URL without a fragment (`#token=…` is appended to it)")
         return value.rstrip("/")
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            parts = urlsplit(origin)
+            if not origin_of(origin) or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in origin:
+                raise ValueError(f"{origin!r} is not an origin: scheme://host[:port], no path (and no wildcard)")
+            origins.append(origin_of(origin))
+        return origins
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
@@ -197,6 +220,17 @@ class Settings(BaseSettings):
     def recovery_policy(self) -> RecoveryPolicy:
         return RecoveryPolicy(reset_ttl=timedelta(seconds=self.password_reset_ttl_seconds),
                               verification_ttl=timedelta(seconds=self.email_verification_ttl_seconds))
+
+    @property
+    def browser_session_policy(self) -> SessionPolicy:
+        """The session rules of `/auth/browser/refresh`: the same, with the browser grace window."""
+        return dataclasses.replace(self.session_policy,
+                                   refresh_grace=timedelta(seconds=self.browser_refresh_grace_seconds))
+
+    @property
+    def own_origin(self) -> str:
+        """The service's own origin: that of the public URL, by default the issuer's."""
+        return origin_of(self.public_url or self.issuer)
 
     @property
     def link_bases(self) -> tuple[str, str]:

@@ -113,3 +113,11 @@ class IntrospectionOut(BaseModel):
     scope: str | None = None
     roles: list[str] | None = None
     client_id: None = Field(default=None, description="always null: Gatehouse's tokens are first-party")
+
+
+class BrowserSessionOut(BaseModel):
+    """A browser session's answer: never a token in it, only the CSRF token the page must send back."""
+
+    user: UserOut
+    expires_in: int = Field(description="seconds the access cookie's token has left (0: refresh now)")
+    csrf_token: str = Field(description="send it as X-CSRF-Token on unsafe requests; valid for the session's life")
