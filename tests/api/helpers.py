@@ -152,3 +152,13 @@ async def notifications_of(client: httpx.AsyncClient, who: Account) -> list[dict
 
 def kinds(notifications: list[dict[str, Any]]) -> list[str]:
     return [n["kind"] for n in notifications]
+
+
+def set_cookies(response: httpx.Response) -> dict[str, dict[str, str]]:
+    """name → {"value": …, attribute: value or ""} for each Set-Cookie of the response."""
+    found: dict[str, dict[str, str]] = {}
+    for header in response.headers.get_list("set-cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        name, _, value = first.partition("=")
+        found[name] = {"value": value, **{a.partition("=")[0]: a.partition("=")[2] for a in attributes}}
+    return found

@@ -9,21 +9,11 @@ from typing import Any
 import httpx
 
 from api.routers.browser import router as browser_router
-from tests.api.helpers import PASSWORD, assert_problem, register, unique_email
+from tests.api.helpers import PASSWORD, assert_problem, register, set_cookies, unique_email
 from tests.conftest import AppFactory, client_for
 
 APP = "http://app.gatehouse.test"
 ACCESS, REFRESH, CSRF = "__Host-gatehouse_access", "__Secure-gatehouse_refresh", "__Host-gatehouse_csrf"
-
-
-def set_cookies(response: httpx.Response) -> dict[str, dict[str, str]]:
-    """name → {"value": …, attribute: value or ""} for each Set-Cookie of the response."""
-    found: dict[str, dict[str, str]] = {}
-    for header in response.headers.get_list("set-cookie"):
-        first, *attributes = [part.strip() for part in header.split(";")]
-        name, _, value = first.partition("=")
-        found[name] = {"value": value, **{a.partition("=")[0]: a.partition("=")[2] for a in attributes}}
-    return found
 
 
 class Browser:
