@@ -143,13 +143,13 @@ class Bench:
         key = data_dir / "signing-key.pem"  # configured, as on Postgres it must be (no development key)
         key.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        # As `gatehouse serve` runs it: the access log on (one JSON line per request on stderr, which goes to a
+        # file, logs/gatehouse.log, as a deployment's does) at the default log level.
         env = clean_env(
-            GATEHOUSE_ACCESS_LOG="0",
             GATEHOUSE_DATABASE_URL=f"postgresql+asyncpg://{pg_host}/{self.db_name}",
             GATEHOUSE_ISSUER=f"http://127.0.0.1:{port}",
             GATEHOUSE_DATA_DIR=str(data_dir),
             GATEHOUSE_JWT_PRIVATE_KEY=str(key),
-            GATEHOUSE_LOG_LEVEL="warning",
         )
         self.procs.run("gatehouse-migrate", [str(BIN / "gatehouse"), "migrate"], what="gatehouse migrate",
                        limit=120, env=env, cwd=self.tmp)

@@ -3,6 +3,7 @@ of defence that turns any unexpected exception into a 500 problem (logged, never
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
@@ -12,6 +13,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logging_setup import access_line, access_stream
 from api.problems import problem_response
 from infrastructure.db.errors import is_outage
 
@@ -69,10 +71,19 @@ class GatehouseMiddleware:
                                       request_id=request_id)
         finally:
             if self.log_requests:
-                access_log.info("request", extra={
-                    "method": scope["method"], "path": scope["path"], "status": state["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "request_id": request_id, "client": (scope.get("client") or ("-",))[0]})
+                self._log_request(scope, state["status"], round((time.perf_counter() - started) * 1000, 2),
+                                  request_id)
+
+    @staticmethod
+    def _log_request(scope: Scope, status: int, duration_ms: float, request_id: str) -> None:
+        method, path, client = scope["method"], scope["path"], str((scope.get("client") or ("-",))[0])
+        stream = access_stream()
+        if stream is None:  # logging configured otherwise (or above info): through logging, as any record
+            access_log.info("request", extra={"method": method, "path": path, "status": status,
+                                              "duration_ms": duration_ms, "request_id": request_id, "client": client})
+            return
+        with contextlib.suppress(OSError, ValueError):  # as logging: a log that cannot be written fails no request
+            stream.write(access_line(method, path, status, duration_ms, request_id, client))
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
