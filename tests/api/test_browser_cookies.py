@@ -54,6 +54,15 @@ class Browser:
         return answer
 
 
+async def signed_in(client: httpx.AsyncClient) -> tuple[Browser, str]:
+    """A new account, signed in through /auth/browser/login from the allowed app: its browser and address."""
+    email = unique_email("browser")
+    await register(client, email)
+    browser = Browser(client)
+    await browser.log_in(email)
+    return browser, email
+
+
 async def _app(app_factory: AppFactory, **overrides: Any) -> httpx.AsyncClient:
     app, _ = await app_factory(allowed_origins=[APP], **overrides)
     return client_for(app)
@@ -166,10 +175,7 @@ async def test_a_reloaded_page_gets_its_csrf_token_back_from_either_cookie(app_f
 
 async def test_refresh_rotates_the_cookies_and_a_refused_one_changes_nothing(app_factory: AppFactory) -> None:
     async with await _app(app_factory) as client:
-        email = unique_email("browser")
-        await register(client, email)
-        browser = Browser(client)
-        await browser.log_in(email)
+        browser, email = await signed_in(client)
         first = browser.jar[REFRESH]["value"]
         for csrf, origin in (("", None), ("nope", None), (None, "http://evil.test"), (None, "")):
             refused = await browser.request("POST", "/auth/browser/refresh", csrf=csrf, origin=origin)
@@ -193,10 +199,7 @@ async def test_refresh_rotates_the_cookies_and_a_refused_one_changes_nothing(app
 
 async def test_reuse_outside_the_browser_window_ends_the_session(app_factory: AppFactory) -> None:
     async with await _app(app_factory, browser_refresh_grace_seconds=0) as client:
-        email = unique_email("browser")
-        await register(client, email)
-        browser = Browser(client)
-        await browser.log_in(email)
+        browser, _email = await signed_in(client)
         first = browser.jar[REFRESH]["value"]
         assert (await browser.request("POST", "/auth/browser/refresh")).status_code == 200
         thief = Browser(client)
@@ -209,10 +212,7 @@ async def test_reuse_outside_the_browser_window_ends_the_session(app_factory: Ap
 
 async def test_a_browser_refresh_token_at_auth_refresh_gets_that_endpoints_window(app_factory: AppFactory) -> None:
     async with await _app(app_factory) as client:  # /auth/refresh: no grace window by default
-        email = unique_email("browser")
-        await register(client, email)
-        browser = Browser(client)
-        await browser.log_in(email)
+        browser, _email = await signed_in(client)
         first = browser.jar[REFRESH]["value"]
         assert (await client.post("/auth/refresh", json={"refresh_token": first})).status_code == 200
         reused = await client.post("/auth/refresh", json={"refresh_token": first})
@@ -222,10 +222,7 @@ async def test_a_browser_refresh_token_at_auth_refresh_gets_that_endpoints_windo
 
 async def test_logout_ends_the_session_and_clears_the_cookies(app_factory: AppFactory) -> None:
     async with await _app(app_factory) as client:
-        email = unique_email("browser")
-        await register(client, email)
-        browser = Browser(client)
-        await browser.log_in(email)
+        browser, _email = await signed_in(client)
         kept = dict(browser.jar)
         assert_problem(await browser.request("POST", "/auth/browser/logout", csrf=""), 403, "csrf_failed")
         assert (await browser.request("GET", "/users/me")).status_code == 200  # the refused logout did nothing
@@ -284,10 +281,7 @@ async def test_cookie_secure_false_drops_secure_and_the_prefixes(app_factory: Ap
 
 async def test_concurrent_refreshes_of_one_cookie_converge_on_one_successor(app_factory: AppFactory) -> None:
     async with await _app(app_factory) as client:
-        email = unique_email("browser")
-        await register(client, email)
-        browser = Browser(client)
-        await browser.log_in(email)
+        browser, _email = await signed_in(client)
         tabs = []
         for _ in range(6):
             tab = Browser(client)
