@@ -40,7 +40,7 @@ from domain.ports import (
 )
 from domain.security_events import SecurityEvent
 from domain.service_clients import ServiceClient
-from domain.session import RevocationReason, Session, SessionPolicy
+from domain.session import BROWSER_TOKEN_MARK, RevocationReason, Session, SessionPolicy, is_browser_token
 from domain.tokens import AccessTokenClaims, TokenDigest
 from domain.user import Email, PasswordHash, User
 
@@ -129,11 +129,11 @@ class CountingRefreshTokens(RefreshTokenFactory):
         self._n = itertools.count(1)
         self._derive = derive
 
-    def new_token(self) -> str:
-        return f"rt-{next(self._n)}"
+    def new_token(self, *, browser: bool = False) -> str:
+        return f"{BROWSER_TOKEN_MARK if browser else ''}rt-{next(self._n)}"
 
     def successor(self, spent: str) -> str:
-        return f"{spent}+" if self._derive else self.new_token()
+        return f"{spent}+" if self._derive else self.new_token(browser=is_browser_token(spent))
 
 
 class FakeRateLimiter(RateLimiter):

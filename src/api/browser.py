@@ -9,6 +9,7 @@ session is known, before anything changes). See "Browsers: cookies with CSRF pro
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from starlette.requests import cookie_parser
@@ -70,7 +71,7 @@ class BrowserTransport:
         """An allowed Origin and an X-CSRF-Token equal to the CSRF cookie: the token, for the session check."""
         self.check_origin(headers)
         presented = _header(headers, _CSRF_HEADER)
-        if not presented or cookies.csrf is None or presented != cookies.csrf:
+        if not presented or cookies.csrf is None or not hmac.compare_digest(presented.encode(), cookies.csrf.encode()):
             raise CsrfFailed(f"This request needs the {CSRF_HEADER} header with the csrf_token of the session "
                              "(answered by /auth/browser/login, /auth/browser/refresh and /auth/browser/session)")
         return presented

@@ -297,10 +297,11 @@ class Container(containers.DeclarativeContainer):
     browser_session_policy = providers.Singleton(_browser_session_policy, settings=settings)
     rotate_browser_refresh_token = providers.Singleton(  # the same use case, with the browser grace window
         RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
-        activity=session_activity, clock=clock, ids=ids, policy=browser_session_policy, delivery=delivery_policy,
-        log=security_log)
+        activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy,
+        log=security_log, browser_policy=browser_session_policy)
     read_browser_session = providers.Singleton(ReadBrowserSession, authenticate=authenticate, uow=unit_of_work,
-                                               clock=clock, policy=browser_session_policy)
+                                               clock=clock, policy=session_policy,
+                                               browser_policy=browser_session_policy)
     session_of_refresh_token = providers.Singleton(SessionOfRefreshToken, uow=unit_of_work)
     csrf_tokens = providers.Singleton(SessionCsrfTokens.from_keyring, keyring=keyring)
     browser_transport = providers.Singleton(BrowserTransport, settings=settings)

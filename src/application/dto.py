@@ -27,6 +27,7 @@ class LoginCommand:
     email: str
     password: str
     client: ClientInfo
+    browser: bool = False  # a session held in browser cookies: its refresh tokens carry the browser mark
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,7 +114,7 @@ class LogIn:
         new_hash = None
         if self._hasher.needs_rehash(user.password_hash):
             new_hash = await self._hasher.hash(command.password)  # parameters changed: upgrade now
-        refresh_token = self._token_factory.new_token()
+        refresh_token = self._token_factory.new_token(browser=command.browser)
         now = self._clock.now()
         session = Session.start(id=self._ids.new_id(), user_id=user.id, token=TokenDigest.of(refresh_token),
                                 now=now, policy=self._policy, user_agent=command.client.user_agent,

@@ -7,7 +7,7 @@ from application.dto import BrowserSession
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidRefreshToken, InvalidToken, NotAuthenticated
 from domain.ports import Clock
-from domain.session import SessionPolicy
+from domain.session import SessionPolicy, policy_for
 from domain.tokens import MAX_REFRESH_TOKEN_LENGTH, TokenDigest
 
 
@@ -16,11 +16,12 @@ class ReadBrowserSession:
     (the bearer chain's own check), else by the refresh cookie (a live session that token answers for)."""
 
     def __init__(self, authenticate: Authenticate, uow: UnitOfWorkFactory, clock: Clock,
-                 policy: SessionPolicy) -> None:
+                 policy: SessionPolicy, browser_policy: SessionPolicy) -> None:
         self._authenticate = authenticate
         self._uow = uow
         self._clock = clock
         self._policy = policy
+        self._browser_policy = browser_policy
 
     async def execute(self, access_token: str | None, refresh_token: str | None) -> BrowserSession:
         if access_token:
@@ -38,7 +39,8 @@ class ReadBrowserSession:
             raise InvalidRefreshToken()
         async with self._uow(autocommit=True) as uow:
             session = await uow.sessions.find_by_token(TokenDigest.of(refresh_token))
-        if session is None or not session.answers_to(TokenDigest.of(refresh_token), self._clock.now(), self._policy):
+        policy = policy_for(refresh_token, self._policy, self._browser_policy)
+        if session is None or not session.answers_to(TokenDigest.of(refresh_token), self._clock.now(), policy):
             raise InvalidRefreshToken()
         return await self._session(session.user_id, session.id, 0)
 

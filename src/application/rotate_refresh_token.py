@@ -9,7 +9,7 @@ from domain.errors import InvalidRefreshToken
 from domain.notifications import REUSE_MESSAGE, DeliveryPolicy, Notification, NotificationKind
 from domain.ports import Clock, IdGenerator, RefreshTokenFactory, SessionActivity
 from domain.security_events import Actor, SecurityEventType
-from domain.session import Presented, RevocationReason, Session, SessionPolicy
+from domain.session import Presented, RevocationReason, Session, SessionPolicy, policy_for
 from domain.tokens import MAX_REFRESH_TOKEN_LENGTH, IssuedTokens, TokenDigest
 
 
@@ -23,7 +23,7 @@ class RotateRefreshToken:
 
     def __init__(self, uow: UnitOfWorkFactory, minter: AccessTokenMinter, token_factory: RefreshTokenFactory,
                  activity: SessionActivity, clock: Clock, ids: IdGenerator, policy: SessionPolicy,
-                 delivery: DeliveryPolicy, log: SecurityLog) -> None:
+                 delivery: DeliveryPolicy, log: SecurityLog, browser_policy: SessionPolicy | None = None) -> None:
         self._uow = uow
         self._log = log
         self._minter = minter
@@ -32,6 +32,8 @@ class RotateRefreshToken:
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        # at /auth/browser/refresh: the browser grace window, for browser sessions' tokens only (policy_for)
+        self._browser_policy = browser_policy
         self._delivery = delivery
 
     async def execute(self, refresh_token: str) -> IssuedTokens:
@@ -47,15 +49,17 @@ class RotateRefreshToken:
         if rotated is not None:
             session, roles = rotated
             return self._minter.mint(session, successor, now, roles)
+        policy = self._policy if self._browser_policy is None else policy_for(
+            refresh_token, self._policy, self._browser_policy)
         async with self._uow() as uow:
-            return await self._not_spent(uow, presented, successor, now)
+            return await self._not_spent(uow, presented, successor, now, policy)
 
     async def _not_spent(self, uow: UnitOfWork, presented: TokenDigest, successor: str,
-                         now: datetime) -> IssuedTokens:
+                         now: datetime, policy: SessionPolicy) -> IssuedTokens:
         session = await uow.sessions.find_by_token(presented)
         if session is None:
             raise InvalidRefreshToken()
-        verdict = session.judge(presented, TokenDigest.of(successor), now, self._policy)
+        verdict = session.judge(presented, TokenDigest.of(successor), now, policy)
         if verdict is Presented.GRACE_RETRY:  # two tabs at once: hand out the same successor
             await uow.sessions.touch(session.id, now)
             owner = await uow.users.get(session.user_id)

@@ -203,9 +203,10 @@ class AccessTokenSigner(Protocol):
 
 
 class RefreshTokenFactory(Protocol):
-    def new_token(self) -> str: ...
+    def new_token(self, *, browser: bool = False) -> str:
+        """A new session's first refresh token (`browser`: one held in cookies; it carries BROWSER_TOKEN_MARK)."""
     def successor(self, spent: str) -> str:
-        """The token that replaces `spent` on rotation."""
+        """The token that replaces `spent` on rotation (marked as `spent` is)."""
 
 
 class RateLimiter(Protocol):

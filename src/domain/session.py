@@ -64,6 +64,23 @@ class RevocationReason(enum.StrEnum):
     SESSION_LIMIT = "session_limit"  # the least recently used, ended by a login beyond max_live_sessions
 
 
+# The refresh tokens of a session held in browser cookies start with this (no base64url token has a dot), so
+# the browser grace window (tabs sharing one cookie) applies to them alone: a bearer client's just-rotated token,
+# stolen and presented at the browser endpoints, is judged by the bearer rules, and cannot have the mark added
+# (its digest would not match).
+BROWSER_TOKEN_MARK = "b."  # noqa: S105 - a marker, not a secret
+
+
+def is_browser_token(token: str) -> bool:
+    return token.startswith(BROWSER_TOKEN_MARK)
+
+
+def policy_for(token: str, policy: SessionPolicy, browser_policy: SessionPolicy) -> SessionPolicy:
+    """The rules a presented refresh token is judged by at the browser endpoints: the browser window for a
+    browser session's token, the service's own rules for any other."""
+    return browser_policy if is_browser_token(token) else policy
+
+
 @dataclass(slots=True, kw_only=True)
 class Session:
     id: UUID

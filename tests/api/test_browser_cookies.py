@@ -4,12 +4,13 @@ Chromium test drives a real browser)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 
 from api.routers.browser import router as browser_router
-from tests.api.helpers import PASSWORD, assert_problem, register, set_cookies, unique_email
+from tests.api.helpers import PASSWORD, assert_problem, claims_of, register, set_cookies, unique_email
 from tests.conftest import AppFactory, client_for
 
 APP = "http://app.gatehouse.test"
@@ -298,3 +299,30 @@ def test_the_browser_routes_are_the_contracts() -> None:
         ("GET", "/auth/browser/session"), ("POST", "/auth/browser/login"), ("POST", "/auth/browser/logout"),
         ("POST", "/auth/browser/refresh")]
 
+
+
+async def test_a_bearer_sessions_token_gets_no_browser_window_at_the_browser_endpoints(
+        app_factory: AppFactory) -> None:
+    """A bearer client's just-rotated refresh token, stolen and presented as a refresh cookie within the browser
+    window — even with the session's own CSRF token — is judged by the bearer rules: reuse, the session ends, and
+    its successor is not handed out."""
+    app, container = await app_factory(allowed_origins=[APP])
+    async with client_for(app) as client:
+        email = unique_email("bearer")
+        await register(client, email)
+        tokens = (await client.post("/auth/login", json={"email": email, "password": PASSWORD})).json()
+        rotated = (await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
+        thief = Browser(client)
+        thief.jar = {REFRESH: {"value": tokens["refresh_token"], "Path": "/auth/browser"}}
+        assert (await thief.request("GET", "/auth/browser/session")).status_code == 401  # no CSRF token for it
+        session_id = uuid.UUID(claims_of(rotated["access_token"])["sid"])
+        csrf = container.csrf_tokens().for_session(session_id)  # suppose the thief had it anyway
+        attempt = await client.post("/auth/browser/refresh", headers={
+            "Origin": APP, "X-CSRF-Token": csrf, "Cookie": f"{REFRESH}={tokens['refresh_token']}; {CSRF}={csrf}"})
+        assert_problem(attempt, 401, "invalid_refresh_token")
+        assert "set-cookie" not in attempt.headers
+        me = await client.get("/users/me", headers={"Authorization": f"Bearer {rotated['access_token']}"})
+        assert me.status_code == 401  # reuse detection ended the session, as at /auth/refresh
+        browser, _ = await signed_in(client)
+        assert browser.jar[REFRESH]["value"].startswith("b.")  # a browser session's tokens carry the mark
+        assert not tokens["refresh_token"].startswith("b.")

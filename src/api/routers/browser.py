@@ -78,7 +78,7 @@ async def browser_login(request: Request, body: LoginRequest, client: ClientDep,
                         read: ReadBrowserSessionCase) -> Response:
     """As `POST /auth/login`, for a page of an allowed origin: the tokens go into HttpOnly cookies, the answer holds
     the account, `expires_in` and the session's `csrf_token` (keep it in memory; send it as `X-CSRF-Token`)."""
-    tokens = await log_in.execute(LoginCommand(body.email, body.password, client))
+    tokens = await log_in.execute(LoginCommand(body.email, body.password, client, browser=True))
     session = await read.execute(tokens.access_token, tokens.refresh_token)
     return _answer(container_of(request), session, tokens)
 

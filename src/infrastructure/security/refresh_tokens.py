@@ -8,6 +8,7 @@ import hmac
 import secrets
 
 from domain.ports import RefreshTokenFactory
+from domain.session import BROWSER_TOKEN_MARK, is_browser_token
 
 
 class SecureRefreshTokenFactory(RefreshTokenFactory):
@@ -22,11 +23,12 @@ class SecureRefreshTokenFactory(RefreshTokenFactory):
     def __init__(self, successor_key: bytes | None) -> None:
         self._key = successor_key
 
-    def new_token(self) -> str:
-        return secrets.token_urlsafe(32)
+    def new_token(self, *, browser: bool = False) -> str:
+        return (BROWSER_TOKEN_MARK if browser else "") + secrets.token_urlsafe(32)
 
     def successor(self, spent: str) -> str:
+        browser = is_browser_token(spent)
         if self._key is None:
-            return self.new_token()
+            return self.new_token(browser=browser)
         mac = hmac.new(self._key, spent.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+        return (BROWSER_TOKEN_MARK if browser else "") + base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
