@@ -147,10 +147,16 @@ class LogIn:
 
     async def _after_login(self, user: User, now: datetime) -> None:
         """The account's last login time, and at most `max_live_sessions` per user: the least recently used
-        beyond end (after the commit, each statement on its own: the new session is the most recently used,
-        so it stays; and the held inserts of the login stay one statement)."""
+        beyond end, each with its `session_ended` event (`actor: "system"`) in the same transaction. After
+        the login's commit: the new session is the most recently used, so it stays, and the login's own
+        held inserts stay one statement."""
         async with self._uow(autocommit=True) as uow:
             await uow.users.record_login(user.id, now)
+        async with self._uow() as uow:
             ended = await uow.sessions.revoke_beyond(user.id, self._policy.max_live_sessions, now,
                                                      self._policy.idle_cutoff(now), RevocationReason.SESSION_LIMIT)
+            for session_id in ended:
+                await uow.security_events.add(self._log.event(user.id, SecurityEventType.SESSION_ENDED, now,
+                                                              session_id=session_id, actor=Actor.SYSTEM))
+            await uow.commit()
         self._activity.forget(ended)

@@ -422,3 +422,7 @@ async def test_a_login_beyond_the_session_limit_ends_the_least_recently_used_ses
         assert_invalid_token(await client.get("/users/me", headers=alice.auth))
         listed = (await client.get("/auth/sessions", headers=bearer(third["access_token"]))).json()
         assert {s["id"] for s in listed} == {claims_of(t["access_token"])["sid"] for t in (second, third)}
+        events = (await client.get("/users/me/security-events", headers=bearer(third["access_token"]))).json()
+        ended = [e for e in events["events"] if e["type"] == "session_ended"]
+        assert [(e["session_id"], e["actor"]) for e in ended] == [(claims_of(alice.tokens["access_token"])["sid"],
+                                                                   "system")]

@@ -8,6 +8,7 @@ import pytest
 
 from domain.errors import InvalidCredentials, RateLimited
 from domain.notifications import NotificationKind, NotificationStatus
+from domain.security_events import Actor, SecurityEventType
 from domain.session import SessionPolicy
 from domain.user import MAX_PASSWORD_LENGTH, PasswordHash
 from tests.fakes import T0
@@ -302,3 +303,5 @@ async def test_a_login_beyond_the_session_limit_ends_the_least_recently_used_ses
         assert gatehouse.session(ended.session_id).revoked_reason == "session_limit"
         assert ended.session_id in gatehouse.activity.forgotten
     assert gatehouse.session(bobs.session_id).revoked_at is None  # another user's are not counted
+    ended_events = [e for e in gatehouse.store.events if e.type is SecurityEventType.SESSION_ENDED]
+    assert [(e.session_id, e.actor) for e in ended_events] == [(t.session_id, Actor.SYSTEM) for t in logins[:2]]
