@@ -71,6 +71,7 @@ def make_settings(tmp_path: Path, database_url: str = "", **overrides: Any) -> S
         "argon2_memory_kib": 8192,
         "notify_backoff_seconds": 0.01,
         "notify_sweep_interval_seconds": 3600,
+        "retention_interval_seconds": 0,  # runs only where a test runs it (tests/*/test_retention.py)
         **overrides,
     }
     if database_url.startswith("postgresql") and "jwt_private_key" not in values and "jwt_secret" not in values:

@@ -276,3 +276,16 @@ def delete_client(client_id: Annotated[str, typer.Argument(help="The client's id
     """The client can no longer introspect (refused by every worker within a second)."""
     _run(lambda c: c.delete_service_client().execute(client_id))
     typer.echo(f"gatehouse: deleted client {client_id}")
+
+
+def purge(as_json: JsonOption = False) -> None:
+    """Run the retention job now (the service runs it every GATEHOUSE_RETENTION_INTERVAL_SECONDS): delete what
+    the retention periods let go of, and say how much went."""
+    report = _run(lambda c: c.purge_expired_records().execute())
+    if report.yielded:
+        raise _fail("another worker is purging right now; try again when it is done")
+    if as_json:
+        typer.echo(json.dumps({what.value: count for what, count in report.deleted.items()}))
+        return
+    for what, count in report.deleted.items():
+        typer.echo(f"{what.value}: {count} deleted")

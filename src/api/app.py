@@ -19,6 +19,7 @@ from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
+from api.retention import purge_forever
 from api.routers import accounts, admin, browser, items, notifications, oauth, pages, recovery, system, tokens
 from infrastructure.db.probe import DatabaseState
 from infrastructure.settings import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         if found.state is DatabaseState.NOT_MIGRATED:  # serve on (ready once migrated), but say so
             log.error("not ready: %s", found.hint)
         sweeper = asyncio.create_task(sweep_forever(container, settings.notify_sweep_interval_seconds))
+        purger = asyncio.create_task(purge_forever(container, settings.retention_interval_seconds))
         # Everything built so far lives as long as the process: move it out of the garbage collector's
         # reach, so full collections under load scan only request garbage (they took ~150 ms each,
         # showing up as p99 spikes in the refresh benchmark).
@@ -64,9 +66,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, purger):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await container.lifetime().aclose()  # the engine, the asyncpg pool, the cache's listener
 
     app = FastAPIOffline(docs_url=None, static_url=STATIC_URL, title="Gatehouse", version="1.0.0",

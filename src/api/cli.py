@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.admin_cli import clients, users
+from api.admin_cli import clients, purge, users
 
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse token authentication service")
 app.add_typer(users, name="users")
 app.add_typer(clients, name="clients")
+app.command("purge")(purge)
 
 
 def settings_or_exit() -> Settings:

@@ -44,6 +44,7 @@ from application.log_in import LogIn
 from application.log_out import LogOut
 from application.log_out_everywhere import LogOutEverywhere
 from application.passwords import CurrentPassword
+from application.purge_expired_records import PurgeExpiredRecords
 from application.read_browser_session import ReadBrowserSession
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset
@@ -68,6 +69,7 @@ from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.asyncpg_runner import asyncpg_dsn, create_asyncpg_runner
 from infrastructure.db.engine import create_engine
 from infrastructure.db.probe import DatabaseProbe
+from infrastructure.db.retention import SqlExpiredRecords
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
@@ -316,3 +318,6 @@ class Container(containers.DeclarativeContainer):
                                            uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
                                                 sealer=link_sealer, clock=clock, policy=delivery_policy)
+    expired_records = providers.Singleton(SqlExpiredRecords, engine=engine)
+    purge_expired_records = providers.Singleton(PurgeExpiredRecords, records=expired_records, clock=clock,
+                                                policy=settings.provided.retention_policy)

@@ -12,6 +12,7 @@ from domain.administration import EventFilter, UserFilter
 from domain.items import Item, Page
 from domain.notifications import Notification, Recipient
 from domain.paging import Position
+from domain.retention import Purgeable
 from domain.security_events import SecurityEvent
 from domain.service_clients import ServiceClient
 from domain.session import RevocationReason, Session
@@ -247,6 +248,14 @@ class LinkSealer(Protocol):
     def seal(self, link: str) -> str: ...
     def open(self, sealed: str) -> str:
         """Raises ValueError when `sealed` was not sealed by this server's key."""
+
+
+class ExpiredRecords(Protocol):
+    """Deletes what the retention rules (domain/retention.py) let go of, a batch at a time."""
+
+    async def purge(self, what: Purgeable, before: datetime, limit: int) -> int | None:
+        """Delete at most `limit` records of `what` that may go as of the cut-off `before`, in one short
+        transaction; how many went, or None when another worker is purging right now (this one yields)."""
 
 
 class SecretTokens(Protocol):

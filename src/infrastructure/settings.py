@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
+from domain.retention import Purgeable, RetentionPolicy
 from domain.session import SessionPolicy
 from infrastructure.utils.origins import origin_of
 
@@ -120,6 +121,23 @@ class Settings(BaseSettings):
     browser_refresh_grace_seconds: int = Field(
         default=10, ge=0, le=300, description="Within it, tabs refreshing with one refresh cookie get one successor")
 
+    # retention: a job in the service (one worker at a time) deletes what no rule needs any more
+    retention_interval_seconds: float = Field(
+        default=3600.0, ge=0,
+        description="How often the retention job runs (0: never in the service; run `gatehouse purge`)")
+    retention_batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per delete")
+    session_retention_seconds: int = Field(default=30 * 86_400, ge=60,
+                                           description="Ended sessions are kept this long after they end")
+    refresh_token_history_seconds: int = Field(
+        default=7 * 86_400, ge=3600,
+        description="A spent refresh token is remembered (reuse detection) this long after it was spent")
+    notification_retention_seconds: int = Field(
+        default=30 * 86_400, ge=60, description="Delivered, failed and withheld notifications are kept this long")
+    account_token_retention_seconds: int = Field(
+        default=86_400, ge=60, description="Reset and verification tokens are kept this long after they expire")
+    security_event_retention_seconds: int = Field(default=365 * 86_400, ge=86_400,
+                                                  description="Security events are kept this long")
+
     # http
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -220,6 +238,16 @@ class Settings(BaseSettings):
     def recovery_policy(self) -> RecoveryPolicy:
         return RecoveryPolicy(reset_ttl=timedelta(seconds=self.password_reset_ttl_seconds),
                               verification_ttl=timedelta(seconds=self.email_verification_ttl_seconds))
+
+    @property
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(periods={
+            Purgeable.TOKEN_HISTORY: timedelta(seconds=self.refresh_token_history_seconds),
+            Purgeable.SESSIONS: timedelta(seconds=self.session_retention_seconds),
+            Purgeable.NOTIFICATIONS: timedelta(seconds=self.notification_retention_seconds),
+            Purgeable.ACCOUNT_TOKENS: timedelta(seconds=self.account_token_retention_seconds),
+            Purgeable.SECURITY_EVENTS: timedelta(seconds=self.security_event_retention_seconds),
+        }, batch_size=self.retention_batch_size)
 
     @property
     def browser_session_policy(self) -> SessionPolicy:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pytest
 from tests.api.helpers import PASSWORD, unique_email
 from tests.api.mailbox import Mailbox
 from tests.live_server import GATEHOUSE, LiveServer, free_port, live_server, process_environment
+from tests.postgres import run_coroutine
 
 CLI_SECONDS = 120.0  # a bound against a hung command, not a speed limit
 ADMIN_USER_KEYS = {"id", "email", "full_name", "created_at", "email_verified", "roles", "status", "disabled_reason",
@@ -361,6 +363,53 @@ def test_cli_actions_are_security_events_of_the_system(gatehouse: Gatehouse) -> 
         event = by_type[kind]
         assert (event["actor"], event["actor_id"], event["user_id"]) == ("system", None, user_id), event
     assert "lost laptop" not in json.dumps([by_type["roles_changed"], by_type["user_enabled"]])
+
+
+def _backdate_revocations(gatehouse: Gatehouse, days: int) -> None:
+    """As if every ended session had ended `days` ago."""
+    from sqlalchemy import select, update
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from infrastructure.db.tables import sessions
+
+    sqlite = f"sqlite+aiosqlite:///{gatehouse.workdir / 'data' / 'gatehouse.db'}"
+    url = gatehouse.env.get("GATEHOUSE_DATABASE_URL") or sqlite
+
+    async def backdate() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            ended = (await conn.execute(select(sessions.c.id, sessions.c.revoked_at)
+                                        .where(sessions.c.revoked_at.is_not(None)))).all()
+            for session_id, revoked_at in ended:
+                await conn.execute(update(sessions).where(sessions.c.id == session_id)
+                                   .values(revoked_at=revoked_at - timedelta(days=days)))
+        await engine.dispose()
+
+    run_coroutine(backdate())
+
+
+def test_purge_deletes_what_retention_lets_go_of_once_however_many_run_it_at_once(gatehouse: Gatehouse) -> None:
+    email = unique_email("purged")
+    gatehouse.register(email)
+    leaving, staying = gatehouse.login(email), gatehouse.login(email)
+    assert gatehouse.http.post("/auth/logout", json={"refresh_token": leaving["refresh_token"]},
+                               headers=bearer(leaving)).status_code == 204
+    assert json.loads(assert_ok(gatehouse.cli("purge", "--json")).stdout)["sessions"] == 0
+    _backdate_revocations(gatehouse, days=31)  # past the default session retention (30 days)
+
+    results = gatehouse.at_once(*[lambda: gatehouse.cli("purge", "--json")] * 3)
+    purged = 0
+    for result in results:
+        if result.returncode == 0:
+            purged += json.loads(result.stdout)["sessions"]
+        else:  # it met another run holding the lock: one line, and nothing done twice
+            assert_one_line_failure(result, mentioning="another worker is purging")
+    assert purged == 1
+    refreshed = gatehouse.http.post("/auth/refresh", json={"refresh_token": staying["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    plain = assert_ok(gatehouse.cli("purge")).stdout
+    assert "sessions: 0 deleted" in plain
+    assert "security_events: 0 deleted" in plain
 
 
 @pytest.mark.parametrize(("setting", "value", "code"), [

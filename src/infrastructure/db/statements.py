@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Insert,
+    Integer,
     String,
     Table,
     Uuid,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -41,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable, Select
 
 from domain.notifications import NotificationStatus
+from domain.retention import Purgeable
 from domain.user import AccountStatus
 from infrastructure.db.tables import (
     ACTIVE_ADMIN_SQL,
@@ -363,3 +366,36 @@ RESERVE_ATTEMPT: dict[str, Executable] = {"postgresql": _reserve(postgresql_inse
 RATE_LIMIT_WINDOW = select(rate_limits.c.window_ends_at).where(rate_limits.c.key == bindparam("key"))
 RESET_RATE_LIMIT = delete(rate_limits).where(rate_limits.c.key == bindparam("key"))
 PURGE_RATE_LIMITS = delete(rate_limits).where(_WINDOW_OVER)
+
+# -- retention (domain/retention.py says what each kind lets go of) ---------------------------------
+
+# One worker purges at a time: each batch's transaction first tries this advisory lock (Postgres; SQLite
+# has one host and its write lock). A worker that does not get it yields the run to the one that did.
+_RETENTION_LOCK_KEY = 0x6761_7465_7075_7267  # "gatepurg"
+TRY_RETENTION_LOCK = select(func.pg_try_advisory_xact_lock(literal(_RETENTION_LOCK_KEY, BigInteger)))
+_BEFORE = bindparam("before", type_=UTCDateTime)
+_BATCH = bindparam("limit", type_=Integer)
+_SUCCESSOR_ROW = refresh_tokens.alias("successor")
+_SPENT_BEFORE = (  # its successor was issued before the cut-off, and it is no session's live token
+    select(refresh_tokens.c.digest)
+    .where(refresh_tokens.c.issued_at < _BEFORE,
+           exists().where(_SUCCESSOR_ROW.c.session_id == refresh_tokens.c.session_id,
+                          _SUCCESSOR_ROW.c.issued_at > refresh_tokens.c.issued_at,
+                          _SUCCESSOR_ROW.c.issued_at < _BEFORE),
+           ~exists().where(sessions.c.current_token == refresh_tokens.c.digest))
+    .limit(_BATCH))
+_ENDED_BEFORE = (select(sessions.c.id)
+                 .where(or_(sessions.c.revoked_at < _BEFORE, sessions.c.absolute_expires_at < _BEFORE)).limit(_BATCH))
+_SETTLED = (NotificationStatus.DELIVERED.value, NotificationStatus.FAILED.value, NotificationStatus.WITHHELD.value)
+_SETTLED_BEFORE = (select(notifications.c.id)
+                   .where(notifications.c.status.in_(_SETTLED), notifications.c.created_at < _BEFORE).limit(_BATCH))
+PURGE: dict[Purgeable, Executable] = {
+    Purgeable.TOKEN_HISTORY: delete(refresh_tokens).where(refresh_tokens.c.digest.in_(_SPENT_BEFORE.scalar_subquery())),
+    Purgeable.SESSIONS: delete(sessions).where(sessions.c.id.in_(_ENDED_BEFORE.scalar_subquery())),
+    Purgeable.NOTIFICATIONS: delete(notifications).where(notifications.c.id.in_(_SETTLED_BEFORE.scalar_subquery())),
+    Purgeable.ACCOUNT_TOKENS: delete(account_tokens).where(account_tokens.c.digest.in_(
+        select(account_tokens.c.digest).where(account_tokens.c.expires_at < _BEFORE).limit(_BATCH)
+        .scalar_subquery())),
+    Purgeable.SECURITY_EVENTS: delete(security_events).where(security_events.c.id.in_(
+        select(security_events.c.id).where(security_events.c.at < _BEFORE).limit(_BATCH).scalar_subquery())),
+}

@@ -36,12 +36,13 @@ NAMING = {
 }
 # The Alembic revision these tables are (migrations/versions: the newest). The readiness check compares the
 # database's against it; tests/integration/test_migrations.py holds it to Alembic's head.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 metadata = MetaData(naming_convention=NAMING)
 # An active account holding `admin`, in SQL (the domain's is `User.is_active_admin`): the predicate of the
 # partial index the `last_admin` guard counts through (migration 0008 spells it the same way).
 ACTIVE_ADMIN_SQL = "status = 'active' AND (' ' || roles || ' ') LIKE '% admin %'"
+_REVOKED_SQL = "revoked_at IS NOT NULL"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -101,15 +102,21 @@ sessions = Table(
     Column("revoked_reason", String(32), nullable=True),
     Column("user_agent", String(MAX_USER_AGENT_LENGTH), nullable=True),
     Column("ip", String(MAX_IP_LENGTH), nullable=True),
+    # the retention job's (migration 0010): absolute expiry is never updated, revocation set once
+    Index("ix_sessions_absolute_expires_at", "absolute_expires_at"),
+    Index("ix_sessions_revoked_at", "revoked_at", sqlite_where=text(_REVOKED_SQL), postgresql_where=text(_REVOKED_SQL)),
 )
 
-# Every refresh token ever issued, by digest: finds the session of a spent token (reuse, logout).
+# Every refresh token issued, by digest, for as long as reuse detection needs it (the retention job
+# forgets spent ones after GATEHOUSE_REFRESH_TOKEN_HISTORY_SECONDS): finds the session of a spent token.
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("digest", String(64), primary_key=True),
-    Column("session_id", Uuid, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("session_id", Uuid, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
+    Index("ix_refresh_tokens_session_issued", "session_id", "issued_at"),
+    Index("ix_refresh_tokens_issued_at", "issued_at"),  # the retention job's
 )
 
 items = Table(
@@ -168,6 +175,7 @@ account_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("spent_at", UTCDateTime, nullable=True),  # used or voided
     Index("ix_account_tokens_user_kind", "user_id", "kind"),
+    Index("ix_account_tokens_expires_at", "expires_at"),  # the retention job's
 )
 
 # Service clients (domain/service_clients.py): the SHA-256 of the secret, never the secret.
