@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -20,9 +21,25 @@ from api.errors import install_error_handlers
 from api.logging_setup import configure_logging
 from api.middleware import GatehouseMiddleware
 from api.retention import purge_forever
-from api.routers import accounts, admin, browser, items, notifications, oauth, pages, recovery, system, tokens
+from api.routers import (
+    accounts,
+    admin,
+    browser,
+    items,
+    notifications,
+    oauth,
+    pages,
+    recovery,
+    system,
+    tokens,
+)
+from api.routers import metrics as metrics_route
+from domain.observations import NO_METRICS
 from infrastructure.db.probe import DatabaseState
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from infrastructure.metrics import PrometheusMetrics
 
 log = logging.getLogger("gatehouse")
 
@@ -79,10 +96,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
-    for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages):
+    for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages,
+                   metrics_route):
         app.include_router(module.router)
-    app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes,
-                       access_log_enabled=access_log)
+    metrics = container.metrics()
+    app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes, access_log_enabled=access_log,
+                       metrics=cast("PrometheusMetrics", metrics) if metrics is not NO_METRICS else None)
     if settings.allowed_origins:  # browser apps on these origins (only): CORS with credentials, preflights answered
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -7,6 +7,7 @@ at shutdown (infrastructure/utils/lifetime.py), so a new resource is one line he
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from dependency_injector import containers, providers
@@ -63,7 +64,8 @@ from application.update_profile import UpdateProfile
 from application.update_user import UpdateUser
 from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
-from domain.ports import RateLimiter
+from domain.observations import NO_METRICS, RateLimit
+from domain.ports import Metrics, RateLimiter
 from domain.session import SessionPolicy
 from infrastructure.clock import SystemClock, Uuid4Generator
 from infrastructure.db.asyncpg_runner import asyncpg_dsn, create_asyncpg_runner
@@ -74,7 +76,7 @@ from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
-from infrastructure.rate_limit import Limit, RedisRateLimits, SqlRateLimits
+from infrastructure.rate_limit import CountedRateLimiter, Limit, RedisRateLimits, SqlRateLimits
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.csrf import SessionCsrfTokens
@@ -130,8 +132,24 @@ def _rate_limits(settings: Settings, units: SqlUnitOfWorkFactory,
     return SqlRateLimits(units, clock)
 
 
-def _limiter(limits: RedisRateLimits | SqlRateLimits, name: str, max_hits: int, window_seconds: int) -> RateLimiter:
-    return limits.limiter(Limit(name, max_hits, window_seconds))
+def _limiter(limits: RedisRateLimits | SqlRateLimits, name: str, max_hits: int, window_seconds: int,
+             metrics: Metrics | None = None) -> RateLimiter:
+    limiter = limits.limiter(Limit(name, max_hits, window_seconds))
+    if metrics is None or metrics is NO_METRICS:
+        return limiter
+    return CountedRateLimiter(limiter, RateLimit(name), metrics)
+
+
+def _metrics(settings: Settings) -> Metrics:
+    if settings.metrics_token is None:
+        return NO_METRICS
+    from infrastructure.metrics import PrometheusMetrics  # prometheus-client is loaded only when metrics are on
+
+    return PrometheusMetrics()
+
+
+def _hash_observer(metrics: Metrics) -> Callable[[float], None] | None:
+    return None if metrics is NO_METRICS else metrics.password_hashed
 
 
 def _smtp_config(settings: Settings) -> SmtpConfig:
@@ -160,6 +178,8 @@ class Container(containers.DeclarativeContainer):
 
     # -- adapters ---------------------------------------------------------------------------------
     clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(_metrics, settings=settings)
+    hash_observer = providers.Singleton(_hash_observer, metrics=metrics)
     ids = providers.Singleton(Uuid4Generator)
     session_policy = providers.Singleton(_session_policy, settings=settings)
     delivery_policy = providers.Singleton(_delivery_policy, settings=settings)
@@ -184,29 +204,29 @@ class Container(containers.DeclarativeContainer):
     hasher = providers.Singleton(
         Argon2PasswordHasher, time_cost=settings.provided.argon2_time_cost,
         memory_kib=settings.provided.argon2_memory_kib, parallelism=settings.provided.argon2_parallelism,
-        concurrency=settings.provided.hash_concurrency)
+        concurrency=settings.provided.hash_concurrency, on_hash=hash_observer)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     rate_limits = owned(lifetime, providers.Factory(_rate_limits, settings=settings, units=unit_of_work, clock=clock))
     login_limiter = providers.Singleton(  # per (email, client address): login's and the token grant's
         _limiter, limits=rate_limits, name="login", max_hits=settings.provided.login_max_failures,
-        window_seconds=settings.provided.login_failure_window_seconds)
+        window_seconds=settings.provided.login_failure_window_seconds, metrics=metrics)
     password_check_limiter = providers.Singleton(  # per user: the checks of the current password
         _limiter, limits=rate_limits, name="password-check", max_hits=settings.provided.password_check_max_failures,
-        window_seconds=settings.provided.password_check_window_seconds)
+        window_seconds=settings.provided.password_check_window_seconds, metrics=metrics)
     message_limiter = providers.Singleton(  # per user: POST /notifications
         _limiter, limits=rate_limits, name="messages", max_hits=settings.provided.messages_per_hour,
-        window_seconds=3600)
+        window_seconds=3600, metrics=metrics)
     lockout_notice_limiter = providers.Singleton(  # one login_rate_limited event per lock-out (login's key)
         _limiter, limits=rate_limits, name="login-lockout", max_hits=1,
         window_seconds=settings.provided.login_failure_window_seconds)
     reset_request_limiter = providers.Singleton(  # per client address: POST /auth/password-reset
         _limiter, limits=rate_limits, name="reset-requests", max_hits=settings.provided.password_reset_max_per_ip,
-        window_seconds=900)
+        window_seconds=900, metrics=metrics)
     reset_mail_limiter = providers.Singleton(  # per address: reset mails
         _limiter, limits=rate_limits, name="reset-mails", max_hits=settings.provided.password_reset_mails_per_hour,
-        window_seconds=3600)
+        window_seconds=3600, metrics=metrics)
     verification_mail_limiter = providers.Singleton(  # per address: verification mails
-        _limiter, limits=rate_limits, name="verification-mails",
+        _limiter, limits=rate_limits, name="verification-mails", metrics=metrics,
         max_hits=settings.provided.password_reset_mails_per_hour, window_seconds=3600)
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)
@@ -234,12 +254,12 @@ class Container(containers.DeclarativeContainer):
     log_in = providers.Singleton(LogIn, uow=unit_of_work, hasher=hasher, limiter=login_limiter, minter=minter,
                                  token_factory=token_factory, activity=session_activity, clock=clock, ids=ids,
                                  policy=session_policy, delivery=delivery_policy, log=security_log,
-                                 after=deliveries, lockouts=lockout_notice_limiter,
+                                 after=deliveries, lockouts=lockout_notice_limiter, metrics=metrics,
                                  require_verified=settings.provided.require_verified_email)
     rotate_refresh_token = providers.Singleton(
         RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
         activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy,
-        log=security_log)
+        log=security_log, metrics=metrics)
     log_out = providers.Singleton(LogOut, uow=unit_of_work, signer=signer, activity=session_activity, clock=clock,
                                   log=security_log)
     log_out_everywhere = providers.Singleton(LogOutEverywhere, uow=unit_of_work, activity=session_activity,
@@ -263,7 +283,8 @@ class Container(containers.DeclarativeContainer):
     delete_account = providers.Singleton(DeleteAccount, uow=unit_of_work, current=current_password,
                                          activity=session_activity, log=security_log, clock=clock)
     list_security_events = providers.Singleton(ListSecurityEvents, uow=unit_of_work)
-    authenticate = providers.Singleton(Authenticate, signer=signer, activity=session_activity, clock=clock)
+    authenticate = providers.Singleton(Authenticate, signer=signer, activity=session_activity, clock=clock,
+                                       metrics=metrics)
     get_profile = providers.Singleton(GetProfile, uow=unit_of_work)
     update_profile = providers.Singleton(UpdateProfile, uow=unit_of_work, clock=clock)
     change_password = providers.Singleton(ChangePassword, uow=unit_of_work, hasher=hasher, common=common_passwords,
@@ -300,7 +321,7 @@ class Container(containers.DeclarativeContainer):
     rotate_browser_refresh_token = providers.Singleton(  # the same use case, with the browser grace window
         RotateRefreshToken, uow=unit_of_work, minter=minter, token_factory=token_factory,
         activity=session_activity, clock=clock, ids=ids, policy=session_policy, delivery=delivery_policy,
-        log=security_log, browser_policy=browser_session_policy)
+        log=security_log, browser_policy=browser_session_policy, metrics=metrics)
     read_browser_session = providers.Singleton(ReadBrowserSession, authenticate=authenticate, uow=unit_of_work,
                                                clock=clock, policy=session_policy,
                                                browser_policy=browser_session_policy)
@@ -317,7 +338,8 @@ class Container(containers.DeclarativeContainer):
     introspect_token = providers.Singleton(IntrospectToken, clients=service_client_lookup, authenticate=authenticate,
                                            uow=unit_of_work)
     deliver_notifications = providers.Singleton(DeliverNotifications, uow=unit_of_work, notifier=notifier,
-                                                sealer=link_sealer, clock=clock, policy=delivery_policy)
+                                                sealer=link_sealer, clock=clock, policy=delivery_policy,
+                                                metrics=metrics)
     expired_records = providers.Singleton(SqlExpiredRecords, engine=engine)
     purge_expired_records = providers.Singleton(PurgeExpiredRecords, records=expired_records, clock=clock,
                                                 policy=settings.provided.retention_policy)

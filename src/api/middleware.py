@@ -8,7 +8,7 @@ import logging
 import random
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.logging_setup import access_line, access_stream
 from api.problems import problem_response
 from infrastructure.db.errors import is_outage
+
+if TYPE_CHECKING:
+    from infrastructure.metrics import PrometheusMetrics as Metrics
 
 access_log = logging.getLogger("gatehouse.access")
 error_log = logging.getLogger("gatehouse.errors")
@@ -30,8 +33,10 @@ def _new_request_id() -> str:
 
 
 class GatehouseMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, access_log_enabled: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, access_log_enabled: bool,
+                 metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics  # PrometheusMetrics when metrics are on: request latency by route template
         self.max_body = max_body_bytes
         self.log_requests = access_log_enabled
 
@@ -70,9 +75,12 @@ class GatehouseMiddleware:
                                       "An unexpected error occurred; it has been logged.",
                                       request_id=request_id)
         finally:
+            elapsed = time.perf_counter() - started
             if self.log_requests:
-                self._log_request(scope, state["status"], round((time.perf_counter() - started) * 1000, 2),
-                                  request_id)
+                self._log_request(scope, state["status"], round(elapsed * 1000, 2), request_id)
+            if self.metrics is not None:
+                route = scope.get("route")
+                self.metrics.request_finished(scope["method"], getattr(route, "path", "unmatched"), elapsed)
 
     @staticmethod
     def _log_request(scope: Scope, status: int, duration_ms: float, request_id: str) -> None:

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from application.unit_of_work import UnitOfWorkFactory
 from domain.notifications import DeliveryPolicy, Handoff, Notification, Recipient
-from domain.ports import Clock, LinkSealer, Notifier
+from domain.observations import NO_METRICS, DeliveryOutcome
+from domain.ports import Clock, LinkSealer, Metrics, Notifier
 
 log = logging.getLogger("gatehouse.notifications")
 MAX_ERROR_LENGTH = 500
@@ -22,8 +23,9 @@ class DeliverNotifications:
     """
 
     def __init__(self, uow: UnitOfWorkFactory, notifier: Notifier, sealer: LinkSealer, clock: Clock,
-                 policy: DeliveryPolicy) -> None:
+                 policy: DeliveryPolicy, metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
+        self._metrics = metrics
         self._notifier = notifier
         self._sealer = sealer
         self._clock = clock
@@ -88,6 +90,7 @@ class DeliverNotifications:
                 and not notification.may_mail(recipient.verified)):
             async with self._uow(autocommit=True) as uow:  # an unproven address: recorded, never mailed
                 await uow.notifications.mark_withheld(notification.id)
+            self._metrics.notification(notification.kind, DeliveryOutcome.WITHHELD)
             return None
         try:
             if recipient is None:
@@ -99,6 +102,7 @@ class DeliverNotifications:
         async with self._uow(autocommit=True) as uow:
             await uow.notifications.mark_delivered(notification.id, self._clock.now())
             await uow.commit()
+        self._metrics.notification(notification.kind, DeliveryOutcome.DELIVERED)
         return None
 
     async def _record_failure(self, notification: Notification, exc: Exception) -> float | None:
@@ -109,6 +113,7 @@ class DeliverNotifications:
         async with self._uow(autocommit=True) as uow:
             await uow.notifications.mark_attempt_failed(notification.id, reason, final, now + backoff)
             await uow.commit()
+        self._metrics.notification(notification.kind, DeliveryOutcome.FAILED if final else DeliveryOutcome.RETRYING)
         log.warning("notification delivery failed", extra={
             "notification_id": str(notification.id), "attempt": notification.attempts,
             "final": final, "reason": reason})

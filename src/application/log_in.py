@@ -18,7 +18,16 @@ from domain.errors import (
     StorageUnavailable,
 )
 from domain.notifications import DeliveryPolicy, Notification, NotificationKind, login_message
-from domain.ports import Clock, IdGenerator, PasswordHasher, RateLimiter, RefreshTokenFactory, SessionActivity
+from domain.observations import NO_METRICS, LoginResult
+from domain.ports import (
+    Clock,
+    IdGenerator,
+    Metrics,
+    PasswordHasher,
+    RateLimiter,
+    RefreshTokenFactory,
+    SessionActivity,
+)
 from domain.rate_limits import rate_limit_address
 from domain.security_events import Actor, SecurityEventType
 from domain.session import RevocationReason, Session, SessionPolicy
@@ -40,8 +49,10 @@ class LogIn:
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
                  minter: AccessTokenMinter, token_factory: RefreshTokenFactory, activity: SessionActivity,
                  clock: Clock, ids: IdGenerator, policy: SessionPolicy, delivery: DeliveryPolicy,
-                 log: SecurityLog, after: AfterResponse, lockouts: RateLimiter, require_verified: bool = False) -> None:
+                 log: SecurityLog, after: AfterResponse, lockouts: RateLimiter, require_verified: bool = False,
+                 metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
+        self._metrics = metrics
         self._log = log
         self._after = after
         self._lockouts = lockouts
@@ -57,6 +68,24 @@ class LogIn:
         self._delivery = delivery
 
     async def execute(self, command: LoginCommand) -> IssuedTokens:
+        try:
+            issued = await self._log_in(command)
+        except InvalidCredentials:
+            self._metrics.login(LoginResult.INVALID_CREDENTIALS)
+            raise
+        except RateLimited:
+            self._metrics.login(LoginResult.RATE_LIMITED)
+            raise
+        except AccountDisabled:
+            self._metrics.login(LoginResult.DISABLED)
+            raise
+        except EmailNotVerified:
+            self._metrics.login(LoginResult.UNVERIFIED)
+            raise
+        self._metrics.login(LoginResult.SUCCESS)
+        return issued
+
+    async def _log_in(self, command: LoginCommand) -> IssuedTokens:
         normalized = Email.normalize(command.email)
         # Counted per (email, client address), reserved before the verify: of any burst of guesses only
         # the limit's worth are checked at all; the others, a correct password too, are refused.

@@ -7,7 +7,8 @@ from application.token_minting import AccessTokenMinter
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import InvalidRefreshToken
 from domain.notifications import REUSE_MESSAGE, DeliveryPolicy, Notification, NotificationKind
-from domain.ports import Clock, IdGenerator, RefreshTokenFactory, SessionActivity
+from domain.observations import NO_METRICS, RefreshResult
+from domain.ports import Clock, IdGenerator, Metrics, RefreshTokenFactory, SessionActivity
 from domain.security_events import Actor, SecurityEventType
 from domain.session import Presented, RevocationReason, Session, SessionPolicy, policy_for
 from domain.tokens import MAX_REFRESH_TOKEN_LENGTH, IssuedTokens, TokenDigest
@@ -23,8 +24,10 @@ class RotateRefreshToken:
 
     def __init__(self, uow: UnitOfWorkFactory, minter: AccessTokenMinter, token_factory: RefreshTokenFactory,
                  activity: SessionActivity, clock: Clock, ids: IdGenerator, policy: SessionPolicy,
-                 delivery: DeliveryPolicy, log: SecurityLog, browser_policy: SessionPolicy | None = None) -> None:
+                 delivery: DeliveryPolicy, log: SecurityLog, browser_policy: SessionPolicy | None = None,
+                 metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
+        self._metrics = metrics
         self._log = log
         self._minter = minter
         self._token_factory = token_factory
@@ -38,6 +41,7 @@ class RotateRefreshToken:
 
     async def execute(self, refresh_token: str) -> IssuedTokens:
         if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_LENGTH:
+            self._metrics.refresh(RefreshResult.INVALID)
             raise InvalidRefreshToken()
         presented = TokenDigest.of(refresh_token)
         successor = self._token_factory.successor(refresh_token)
@@ -48,6 +52,7 @@ class RotateRefreshToken:
                                                 self._policy.idle_cutoff(now))
         if rotated is not None:
             session, roles = rotated
+            self._metrics.refresh(RefreshResult.ROTATED)
             return self._minter.mint(session, successor, now, roles)
         policy = self._policy if self._browser_policy is None else policy_for(
             refresh_token, self._policy, self._browser_policy)
@@ -58,15 +63,20 @@ class RotateRefreshToken:
                          now: datetime, policy: SessionPolicy) -> IssuedTokens:
         session = await uow.sessions.find_by_token(presented)
         if session is None:
+            self._metrics.refresh(RefreshResult.INVALID)
             raise InvalidRefreshToken()
         verdict = session.judge(presented, TokenDigest.of(successor), now, policy)
         if verdict is Presented.GRACE_RETRY:  # two tabs at once: hand out the same successor
             await uow.sessions.touch(session.id, now)
             owner = await uow.users.get(session.user_id)
             await uow.commit()
+            self._metrics.refresh(RefreshResult.GRACE_RETRY)
             return self._minter.mint(session, successor, now, owner.roles if owner else ())
         if verdict is Presented.REUSED:
+            self._metrics.refresh(RefreshResult.REUSE_DETECTED)
             await self._revoke_for_reuse(uow, session, now)
+        else:
+            self._metrics.refresh(RefreshResult.INVALID)
         raise InvalidRefreshToken()
 
     async def _revoke_for_reuse(self, uow: UnitOfWork, session: Session, now: datetime) -> None:

@@ -10,7 +10,8 @@ from uuid import UUID
 from domain.account_tokens import AccountToken, AccountTokenKind
 from domain.administration import EventFilter, UserFilter
 from domain.items import Item, Page
-from domain.notifications import Notification, Recipient
+from domain.notifications import Notification, NotificationKind, Recipient
+from domain.observations import DeliveryOutcome, LoginResult, RateLimit, RefreshResult, VerificationResult
 from domain.paging import Position
 from domain.retention import Purgeable
 from domain.security_events import SecurityEvent
@@ -256,6 +257,19 @@ class ExpiredRecords(Protocol):
     async def purge(self, what: Purgeable, before: datetime, limit: int) -> int | None:
         """Delete at most `limit` records of `what` that may go as of the cut-off `before`, in one short
         transaction; how many went, or None when another worker is purging right now (this one yields)."""
+
+
+class Metrics(Protocol):
+    """Counts for operators (domain/observations.py: every label from a fixed set). Cheap, synchronous and
+    never failing: a metric must not cost a request anything it notices."""
+
+    def login(self, result: LoginResult) -> None: ...
+    def refresh(self, result: RefreshResult) -> None: ...
+    def token_verified(self, result: VerificationResult) -> None: ...
+    def notification(self, kind: NotificationKind, outcome: DeliveryOutcome) -> None: ...
+    def rate_limited(self, limit: RateLimit) -> None: ...
+    def password_hashed(self, seconds: float) -> None:
+        """One Argon2 hash or verify took this long (it may be called from a hashing thread)."""
 
 
 class SecretTokens(Protocol):

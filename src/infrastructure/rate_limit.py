@@ -23,7 +23,8 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from domain.errors import StorageUnavailable
-from domain.ports import Clock, RateLimiter
+from domain.observations import RateLimit
+from domain.ports import Clock, Metrics, RateLimiter
 from infrastructure.db import statements as sql
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
@@ -156,3 +157,21 @@ def _as_async_uri(url: str) -> str:
 def _unavailable(exc: Exception) -> StorageUnavailable:
     log.error("rate-limit storage failed: %s", type(exc).__name__)
     return StorageUnavailable("The rate-limit store is unavailable; try again shortly")
+
+
+class CountedRateLimiter(RateLimiter):
+    """A limiter whose refusals are counted (metrics)."""
+
+    def __init__(self, inner: RateLimiter, limit: RateLimit, metrics: Metrics) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._metrics = metrics
+
+    async def reserve(self, key: str) -> int | None:
+        retry_after = await self._inner.reserve(key)
+        if retry_after is not None:
+            self._metrics.rate_limited(self._limit)
+        return retry_after
+
+    async def reset(self, key: str) -> None:
+        await self._inner.reset(key)

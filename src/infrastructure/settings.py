@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     security_event_retention_seconds: int = Field(default=365 * 86_400, ge=86_400,
                                                   description="Security events are kept this long")
 
+    # metrics
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Serve GET /metrics (Prometheus) to requests with this bearer secret (≥ 32 "
+                                  "characters); unset: no metrics at all")
+
     # http
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -172,6 +177,13 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")) or "#" in value:
             raise ValueError("an http(s) URL without a fragment (`#token=…` is appended to it)")
         return value.rstrip("/")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("the metrics token must be at least 32 characters (e.g. openssl rand -hex 32)")
+        return value
 
     @field_validator("allowed_origins")
     @classmethod

@@ -288,6 +288,9 @@ MARK_ATTEMPT_FAILED = (update(notifications).where(notifications.c.id == bindpar
                                sealed_link=case((bindparam("final", type_=Boolean), None),
                                                 else_=notifications.c.sealed_link)))
 RECIPIENT = select(_RECIPIENT, _RECIPIENT_VERIFIED).where(notifications.c.id == bindparam("notification_id"))
+# The outbox's backlog, for the metrics: how many wait, and since when (ix_notifications_status_created).
+OUTBOX_BACKLOG = (select(func.count().label("queued"), func.min(notifications.c.created_at).label("oldest"))
+                  .where(_QUEUED))
 
 # -- reset and verification tokens ----------------------------------------------------------------
 

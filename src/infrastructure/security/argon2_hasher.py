@@ -39,7 +39,9 @@ class Argon2PasswordHasher(PasswordHasher):
     """
 
     def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 on_hash: Callable[[float], None] | None = None) -> None:
+        self._on_hash = on_hash  # told how long each hash or verify took, in its thread (metrics)
         self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
                               hash_len=32, salt_len=16, type=Type.ID)
         self._sleep = sleep
@@ -82,11 +84,21 @@ class Argon2PasswordHasher(PasswordHasher):
             self._release.cancel()
             self._release = None
         try:
-            return await loop.run_in_executor(self._executor, fn, *args)
+            if self._on_hash is None:
+                return await loop.run_in_executor(self._executor, fn, *args)
+            return await loop.run_in_executor(self._executor, self._observed, fn, *args)
         finally:
             self._running -= 1
             if self._running == 0 and glibc_heap is not None:
                 self._release = loop.call_later(IDLE_SECONDS_BEFORE_RELEASE, self._release_buffers)
+
+    def _observed(self, fn: Callable[..., T], *args: str | None) -> T:
+        started = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            if self._on_hash is not None:
+                self._on_hash(time.perf_counter() - started)
 
     def _release_buffers(self) -> None:
         self._release = None

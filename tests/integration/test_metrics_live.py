@@ -1,0 +1,57 @@
+"""GET /metrics of `gatehouse serve --workers 2` after real traffic: whichever worker a scrape reaches, it
+adds up both workers' counts (prometheus-client's multiprocess mode), and the numbers add up to the
+requests that were made. On SQLite and on Postgres."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.api.helpers import PASSWORD, unique_email
+from tests.api.test_metrics import TOKEN, samples, value
+from tests.live_server import live_server
+
+LOGINS, WRONG, READS = 12, 3, 10
+
+
+def test_a_scrape_of_either_worker_adds_up_both_workers_counts(server_env: dict[str, str], tmp_path: Path) -> None:
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"left by an earlier run")  # wiped at start
+    env = {**server_env, "GATEHOUSE_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    with live_server(tmp_path, workers=2, environment=env) as server, \
+            httpx.Client(base_url=server.base_url, timeout=30, headers={"Connection": "close"}) as http:
+        emails = [unique_email("scraped") for _ in range(3)]
+        for email in emails:
+            assert http.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+        tokens = [http.post("/auth/login", json={"email": emails[i % 3], "password": PASSWORD}).json()
+                  for i in range(LOGINS)]
+        for _ in range(WRONG):
+            assert http.post("/auth/login", json={"email": emails[0], "password": "wrong guess"}).status_code == 401
+        for i in range(READS):
+            assert http.get("/users/me", headers={"Authorization": f"Bearer {tokens[i]['access_token']}"}
+                            ).status_code == 200
+        refreshed = http.post("/auth/refresh", json={"refresh_token": tokens[0]["refresh_token"]})
+        assert refreshed.status_code == 200
+
+        scrapes = []
+        for _ in range(6):  # a new connection each: both workers answer some
+            answer = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert answer.status_code == 200, answer.text
+            scrapes.append(samples(answer.text))
+        writers = {path.name.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
+
+    assert "999999.db" not in writers
+    assert len(writers) == 2  # both workers counted something
+    for scraped in scrapes:
+        assert value(scraped, "gatehouse_logins_total", result="success") == LOGINS
+        assert value(scraped, "gatehouse_logins_total", result="invalid_credentials") == WRONG
+        assert value(scraped, "gatehouse_token_verifications_total", result="valid") == READS
+        assert value(scraped, "gatehouse_refreshes_total", result="rotated") == 1
+        assert value(scraped, "gatehouse_request_duration_seconds_count", method="POST",
+                     route="/auth/login") == LOGINS + WRONG
+        assert value(scraped, "gatehouse_request_duration_seconds_count", method="POST",
+                     route="/auth/register") == 3
+        assert value(scraped, "gatehouse_password_hash_seconds_count") == 3 + LOGINS + WRONG
+        assert value(scraped, "gatehouse_outbox_queued") >= 0
