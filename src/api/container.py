@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from dependency_injector import containers, providers
-
 from api.browser import BrowserTransport
 from api.delivery import RequestDeliveries
+from api.injector import containers, providers
 from application.account_links import AccountLinks, LinkTargets
 from application.authenticate import Authenticate
 from application.change_email import ChangeEmail
@@ -76,7 +75,7 @@ from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached, UserCache
 from infrastructure.notifiers.log_file import LogFileNotifier
 from infrastructure.notifiers.smtp import SmtpConfig, SmtpNotifier
-from infrastructure.rate_limit import CountedRateLimiter, Limit, RedisRateLimits, SqlRateLimits
+from infrastructure.rate_limit import CountedRateLimiter, Limit, RateLimits, SqlRateLimits
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.security.common_passwords import ZxcvbnCommonPasswords
 from infrastructure.security.csrf import SessionCsrfTokens
@@ -125,14 +124,16 @@ def _user_cache(settings: Settings) -> UserCache | Uncached:
 
 
 def _rate_limits(settings: Settings, units: SqlUnitOfWorkFactory,
-                 clock: SystemClock) -> RedisRateLimits | SqlRateLimits:
+                 clock: SystemClock) -> RateLimits:
     """Counted in Redis when configured, else in the database: shared by every worker either way."""
     if settings.redis_url:
+        from infrastructure.redis_rate_limit import RedisRateLimits  # redis-py and limits: only when configured
+
         return RedisRateLimits(settings.redis_url)
     return SqlRateLimits(units, clock)
 
 
-def _limiter(limits: RedisRateLimits | SqlRateLimits, name: str, max_hits: int, window_seconds: int,
+def _limiter(limits: RateLimits, name: str, max_hits: int, window_seconds: int,
              metrics: Metrics | None = None) -> RateLimiter:
     limiter = limits.limiter(Limit(name, max_hits, window_seconds))
     if metrics is None or metrics is NO_METRICS:

@@ -59,7 +59,7 @@ from domain.rate_limits import client_address
 from domain.session import MAX_USER_AGENT_LENGTH
 from domain.tokens import Principal
 from infrastructure.db.probe import DatabaseProbe
-from infrastructure.rate_limit import RedisRateLimits, SqlRateLimits
+from infrastructure.rate_limit import RateLimits
 from infrastructure.security.keys import KeyRing
 from infrastructure.settings import Settings
 
@@ -244,7 +244,7 @@ IntrospectTokenCase = Annotated[IntrospectToken, UseCase("introspect_token")]
 SendMessageCase = Annotated[SendMessage, UseCase("send_message")]
 ListNotificationsCase = Annotated[ListNotifications, UseCase("list_notifications")]
 DatabaseProbeDep = Annotated[DatabaseProbe, UseCase("database_probe")]
-RateLimitsDep = Annotated[RedisRateLimits | SqlRateLimits, UseCase("rate_limits")]
+RateLimitsDep = Annotated[RateLimits, UseCase("rate_limits")]
 KeyRingDep = Annotated[KeyRing, UseCase("keyring")]
 SettingsDep = Annotated[Settings, UseCase("settings")]
 RotateBrowserRefreshTokenCase = Annotated[RotateRefreshToken, UseCase("rotate_browser_refresh_token")]

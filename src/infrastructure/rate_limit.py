@@ -9,18 +9,12 @@ address or a user id: only the SHA-256 of the limit's name and the key is stored
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import FixedWindowRateLimiter
-from redis.asyncio import BlockingConnectionPool, Redis
+from typing import Protocol
 
 from domain.errors import StorageUnavailable
 from domain.observations import RateLimit
@@ -29,7 +23,6 @@ from infrastructure.db import statements as sql
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger("gatehouse.rate_limit")
-REDIS_CONNECTIONS = 20  # per worker
 
 
 @dataclass(frozen=True)
@@ -41,58 +34,19 @@ class Limit:
     window_seconds: int
 
 
-class RedisRateLimits:
-    """Limits counted in Redis: one connection pool per worker for all of them."""
+class RateLimits(Protocol):
+    """What both stores offer: limiters that share one store, readiness, clean-up. Redis's is
+    infrastructure/redis_rate_limit.py, imported only when GATEHOUSE_REDIS_URL is set (redis-py and
+    `limits` cost a worker ~8 MiB)."""
 
-    def __init__(self, redis_url: str) -> None:
-        # A bounded pool that waits for a free connection (up to 5 s) instead of failing: redis-py's
-        # default pool raises MaxConnectionsError past 100, which a login burst reaches (measured).
-        self._pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=5)
-        storage = RedisStorage(_as_async_uri(redis_url), implementation="redispy", key_prefix="gatehouse",
-                               wrap_exceptions=True,
-                               connection_pool=self._pool)  # type: ignore[arg-type]  # documented option
-        self._strategy = FixedWindowRateLimiter(storage)
-
-    def limiter(self, limit: Limit) -> RedisRateLimiter:
-        return RedisRateLimiter(self._strategy, limit)
+    def limiter(self, limit: Limit) -> RateLimiter: ...
 
     async def health(self) -> str | None:
-        """For readiness: "ok" when Redis answers within 2 s, else "unavailable"."""
-        client = Redis(connection_pool=self._pool)
-        try:
-            async with asyncio.timeout(2.0):
-                return "ok" if await client.ping() else "unavailable"
-        except Exception:
-            return "unavailable"
+        """For readiness: "ok" or "unavailable"; None when there is nothing apart from the database."""
 
-    async def purge(self) -> None:
-        """Nothing to do: Redis expires each key with its window."""
+    async def purge(self) -> None: ...
 
-    async def aclose(self) -> None:
-        await self._pool.disconnect()
-
-
-class RedisRateLimiter(RateLimiter):
-    def __init__(self, strategy: FixedWindowRateLimiter, limit: Limit) -> None:
-        self._strategy = strategy
-        self._item = RateLimitItemPerSecond(limit.max_hits, limit.window_seconds, namespace=f"gatehouse-{limit.name}")
-        self._name = limit.name
-
-    async def reserve(self, key: str) -> int | None:
-        ident = digest(self._name, key)
-        try:
-            if await self._strategy.hit(self._item, ident):
-                return None
-            stats = await self._strategy.get_window_stats(self._item, ident)
-        except Exception as exc:
-            raise _unavailable(exc) from exc
-        return max(1, math.ceil(stats.reset_time - time.time()))  # Redis keeps wall-clock time
-
-    async def reset(self, key: str) -> None:
-        try:
-            await self._strategy.clear(self._item, digest(self._name, key))
-        except Exception as exc:
-            raise _unavailable(exc) from exc
+    async def aclose(self) -> None: ...
 
 
 class SqlRateLimits:
@@ -150,11 +104,11 @@ def digest(name: str, key: str) -> str:
     return hashlib.sha256(f"{name}|{key}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _as_async_uri(url: str) -> str:
+def as_async_uri(url: str) -> str:
     return url if url.startswith("async+") else f"async+{url}"
 
 
-def _unavailable(exc: Exception) -> StorageUnavailable:
+def unavailable(exc: Exception) -> StorageUnavailable:
     log.error("rate-limit storage failed: %s", type(exc).__name__)
     return StorageUnavailable("The rate-limit store is unavailable; try again shortly")
 

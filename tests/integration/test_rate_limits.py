@@ -17,7 +17,8 @@ from infrastructure.db.asyncpg_runner import AsyncpgRunner
 from infrastructure.db.engine import create_engine
 from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from infrastructure.db.user_cache import Uncached
-from infrastructure.rate_limit import Limit, RedisRateLimits, SqlRateLimits
+from infrastructure.rate_limit import Limit, SqlRateLimits
+from infrastructure.redis_rate_limit import RedisRateLimits
 from tests.conftest import make_settings
 from tests.fakes import RecordingDeliveryQueue
 from tests.live_server import free_port

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from infrastructure.db.sa_async import AsyncEngine, create_async_engine
 from infrastructure.settings import Settings
 from infrastructure.utils.private_files import private_file
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.db.sa_async import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCK_KEY = 0x6761746568  # "gateh": serialises concurrent upgrades of one Postgres database

@@ -7,9 +7,9 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.errors import is_schema_missing
+from infrastructure.db.sa_async import AsyncEngine
 from infrastructure.db.tables import SCHEMA_REVISION
 
 

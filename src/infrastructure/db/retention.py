@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from domain.ports import ExpiredRecords
 from domain.retention import Purgeable
 from infrastructure.db import statements as sql
 from infrastructure.db.runners import raise_as_storage_error
+from infrastructure.db.sa_async import AsyncEngine
 
 
 class SqlExpiredRecords(ExpiredRecords):

@@ -16,11 +16,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from domain.errors import StorageUnavailable
 from infrastructure.db.errors import constraint_of, is_constraint_violation, is_outage, is_schema_missing
+from infrastructure.db.sa_async import AsyncConnection
 
 log = logging.getLogger("gatehouse.db")
 Row = Mapping[str, Any]

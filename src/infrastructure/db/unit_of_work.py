@@ -22,7 +22,6 @@ from typing import Self
 from uuid import UUID
 
 from sqlalchemy import Insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.unit_of_work import DeliveryQueue, UnitOfWork, UnitOfWorkFactory
 from domain.errors import CredentialsChanged, StorageUnavailable
@@ -40,6 +39,7 @@ from infrastructure.db.repositories import (
     SqlUserRepository,
 )
 from infrastructure.db.runners import ConnectionRunner, Params, StatementRunner, raise_as_storage_error
+from infrastructure.db.sa_async import AsyncConnection, AsyncEngine
 from infrastructure.db.statements import HOLD_CREDENTIALS
 
 
