@@ -197,7 +197,17 @@ def _startup_s(results: Results, scenario: str) -> float | None:
     return median([p.extra["seconds"] for p in results.of(scenario, "subject")])
 
 
+SCALE_SUFFIX = "_scale"  # a scenario measured again on the seeded database (--scale) is `<scenario>_scale`
+
+
+def _scale_quotient(results: Results, scenario: str) -> float | None:
+    """The ratio at scale ÷ the same scenario's ratio on the small database, both measured in the run."""
+    at_scale, small = _rps_ratio(results, scenario), _rps_ratio(results, scenario.removesuffix(SCALE_SUFFIX))
+    return at_scale / small if at_scale is not None and small else None
+
+
 RPS_RATIO = Metric("req/s ÷ baseline req/s, median of the rounds' ratios", X, _rps_ratio)
+SCALE_QUOTIENT = Metric("the ratio at scale ÷ the ratio on the small database", X, _scale_quotient)
 P99_RATIO = Metric("p99 ÷ baseline p99, median of the rounds' ratios", X, _p99_ratio)
 P99_MS = Metric("median p99 latency", " ms", _p99_ms)
 IDLE_RSS_MIB = Metric(f"Gatehouse worker RSS after all scenarios and {RSS_IDLE_SECONDS:g} s idle", " MiB",

@@ -31,10 +31,19 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bench import database, facts, load, profiling, report
+from bench import database, facts, load, profiling, report, scale
 from bench.common import BENCH, BIN, RESULTS, ROOT, BenchError, Stop, fmt, fmt_mib, log
 from bench.load import Running, Wrk
-from bench.measure import RSS_IDLE_SECONDS, CpuMeter, Phase, Results, argon2_verify, phase_from_wrk, rss_bytes
+from bench.measure import (
+    RSS_IDLE_SECONDS,
+    SCALE_SUFFIX,
+    CpuMeter,
+    Phase,
+    Results,
+    argon2_verify,
+    phase_from_wrk,
+    rss_bytes,
+)
 from bench.processes import (
     Processes,
     Reaper,
@@ -46,7 +55,12 @@ from bench.processes import (
     wait_until_answering,
 )
 
-SCENARIOS = ("startup", "users_me", "introspect", "sibling", "refresh", "login", "health")
+SCENARIOS = ("startup", "users_me", "introspect", "sibling", "refresh", "login", "health", "admin_users",
+             "security_events")
+# Measured again on the seeded database with --scale (each as `<name>_scale`), in this order.
+SCALE_SCENARIOS = ("users_me", "refresh", "login", "admin_users", "security_events")
+# In the default list only with --scale: their target is the scale quotient (bench/targets.py, SCALE_TARGETS).
+SCALE_ONLY = ("admin_users", "security_events")
 
 
 class Bench:
@@ -72,6 +86,9 @@ class Bench:
         self.leftovers: dict[str, list[str]] = {"gatehouse": [], "asyncpg": []}
         self.facts: dict[str, Any] = {}
         self.gatehouse_env: dict[str, str] = {}
+        self.prefix = ""  # of the bench's own addresses: bench-<prefix>-<i>@example.com
+        self.admin: tuple[str, str] | None = None  # made with `gatehouse users create --role admin`
+        self.plans_summary: list[scale.Plan] = []
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -97,9 +114,15 @@ class Bench:
                     self.login()
                 if "health" in wanted:
                     self.health()
+                if "admin_users" in wanted:
+                    self.admin_users()
+                if "security_events" in wanted:
+                    self.security_events()
                 self.results.rss["after_last"] = rss_bytes(self.servers.pid("gatehouse"))
                 time.sleep(RSS_IDLE_SECONDS)  # at rest: what the worker holds between bursts
                 self.results.rss["after_all"] = rss_bytes(self.servers.pid("gatehouse"))
+                if self.o.scale:  # after the RSS reading, so the default-settings targets read the same run
+                    self.scale_phase()
                 if self.o.profile:  # last, so the measured scenarios and the RSS are the same without it
                     if "users_me" in wanted:
                         self.profile_users_me()
@@ -110,7 +133,9 @@ class Bench:
             self.facts["load_after"] = os.getloadavg()
             self.facts["elapsed_s"] = time.monotonic() - started
             text = report.render(self.results, self.facts, self.o, self.profiles, self.notes)
-            report.write(text, self.out, self.results, self.facts, docs=self.o.docs)
+            scale_text = report.render_scale(self.results, self.facts, self.o, self.plans_summary) \
+                if self.o.scale else None
+            report.write(text, self.out, self.results, self.facts, docs=self.o.docs, scale_text=scale_text)
             return 0
         finally:
             self.shutdown()
@@ -172,6 +197,8 @@ class Bench:
 
     def record(self, scenario: str, role: str, label: str, round_: int, result: dict[str, Any],
                meter: CpuMeter | None, **extra: Any) -> Phase:
+        if scenario.endswith(SCALE_SUFFIX):
+            label = f"{label} [scale]"
         phase = phase_from_wrk(scenario, role, label, round_, result, meter, **extra)
         self.results.phases.append(phase)
         bad = f", {phase.non2xx} non-2xx" if phase.non2xx else ""
@@ -204,7 +231,7 @@ class Bench:
             log(f"  trial {trial}: {elapsed:.2f} s")
 
     def seed_users(self) -> None:
-        prefix = secrets.token_hex(3)
+        prefix = self.prefix = secrets.token_hex(3)
         self.creds = [(f"bench-{prefix}-{i}@example.com", f"bench passphrase {secrets.token_hex(8)}")
                       for i in range(self.o.users)]
         started = time.perf_counter()
@@ -218,18 +245,19 @@ class Bench:
         log(f"  logged in {count} sessions over HTTP in {time.perf_counter() - started:.1f} s")
         return tokens
 
-    def users_me(self) -> None:
-        log("GET /users/me (valid EdDSA token, Postgres) vs baseline (a), bare FastAPI")
+    def users_me(self, name: str = "users_me") -> None:
+        log(f"{name}: GET /users/me (valid EdDSA token, Postgres) vs baseline (a), bare FastAPI")
         sessions = self.login_tokens(self.o.users)
         tokens = self.tmp / "access_tokens.txt"
         tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
         if http_status(self.servers.port("gatehouse"), "/users/me", 10, token=sessions[0]["access_token"]) != 200:
             raise BenchError("a seeded access token does not get 200 from GET /users/me")
         self.settle()
-        self.against_bare_route("users_me", ("users_me.lua", "/users/me", "GET /users/me", [str(tokens)]),
+        self.against_bare_route(name, ("users_me.lua", "/users/me", "GET /users/me", [str(tokens)]),
                                 [str(tokens)])
-        self.results.rss["fastapi"] = rss_bytes(self.pid("fastapi"))
-        self.results.rss["users_me"] = rss_bytes(self.pid("gatehouse"))
+        if name == "users_me":
+            self.results.rss["fastapi"] = rss_bytes(self.pid("fastapi"))
+        self.results.rss[name] = rss_bytes(self.pid("gatehouse"))
 
     def against_bare_route(self, scenario: str, subject: tuple[str, str, str, list[str]],
                            baseline_args: list[str], server: str = "gatehouse") -> None:
@@ -327,32 +355,36 @@ class Bench:
         self.leftovers[server] = leftover.read_text().split() if leftover.exists() else []
         return result, meter
 
-    def refresh(self) -> None:
-        log("POST /auth/refresh (every request a valid rotation, Postgres) vs baseline (b), bare asyncpg rotation")
+    def refresh(self, name: str = "refresh") -> None:
+        log(f"{name}: POST /auth/refresh (every request a valid rotation, Postgres) vs baseline (b), bare asyncpg "
+            "rotation")
         for server in ("asyncpg", "gatehouse"):
             self.refresh_run(server, self.o.warmup, None)
         for round_ in range(1, self.o.rounds + 1):
             result, meter = self.refresh_run("asyncpg", self.o.duration, self.pid("asyncpg"))
-            self.record("refresh", "baseline", "bare asyncpg rotation", round_, result, meter)
+            self.record(name, "baseline", "bare asyncpg rotation", round_, result, meter)
             result, meter = self.refresh_run("gatehouse", self.o.duration, self.pid("gatehouse"))
-            self.record("refresh", "subject", "POST /auth/refresh", round_, result, meter)
-        self.results.rss["asyncpg"] = rss_bytes(self.pid("asyncpg"))
-        self.results.rss["refresh"] = rss_bytes(self.pid("gatehouse"))
+            self.record(name, "subject", "POST /auth/refresh", round_, result, meter)
+        if name == "refresh":
+            self.results.rss["asyncpg"] = rss_bytes(self.pid("asyncpg"))
+        self.results.rss[name] = rss_bytes(self.pid("gatehouse"))
 
     def login_flood(self, duration: float) -> Running:
         return self.wrk.start("login.lua", "gatehouse", "/auth/token", connections=self.o.login_connections,
                               duration=duration, timeout="30s", args=[str(self.tmp / "credentials.tsv")])
 
-    def login(self) -> None:
+    def login(self, name: str = "login") -> None:
         cores = self.facts["cores"]
-        log(f"POST /auth/token password grant vs baseline (c), the hashing limit ({cores} cores ÷ Argon2id verify)")
+        log(f"{name}: POST /auth/token password grant vs baseline (c), the hashing limit ({cores} cores ÷ Argon2id "
+            "verify)")
         self.wrk.run("login.lua", "gatehouse", "/auth/token", connections=self.o.login_connections,
                      duration=self.o.warmup, timeout="30s", args=[str(self.tmp / "credentials.tsv")])
         for round_ in range(1, self.o.rounds + 1):
             self.settle()
             verify = argon2_verify(self.o.verifies, cores, self.tmp, clean_env())
             limit = cores / verify["median_s"]
-            self.results.phases.append(Phase("login", "baseline", "Argon2id hashing limit", round_, rps=limit,
+            self.results.phases.append(Phase(name, "baseline", "Argon2id hashing limit" + (
+                " [scale]" if name.endswith(SCALE_SUFFIX) else ""), round_, rps=limit,
                                              p50_ms=verify["median_s"] * 1000, p99_ms=verify["p99_s"] * 1000,
                                              extra={"verify": verify, "cores": cores}))
             log(f"  Argon2id verify r{round_}: median {verify['median_s'] * 1000:.1f} ms with {cores} threads "
@@ -363,8 +395,8 @@ class Bench:
                                          connections=self.o.login_connections, duration=self.o.duration,
                                          timeout="30s", args=[str(self.tmp / "credentials.tsv")],
                                          meter_pid=self.pid("gatehouse"))
-            self.record("login", "subject", "POST /auth/token (password)", round_, result, meter)
-        self.results.rss["login"] = rss_bytes(self.pid("gatehouse"))
+            self.record(name, "subject", "POST /auth/token (password)", round_, result, meter)
+        self.results.rss[name] = rss_bytes(self.pid("gatehouse"))
 
     def health(self) -> None:
         log(f"GET /health with and without a login flood ({self.o.login_connections} connections on /auth/token)")
@@ -388,6 +420,89 @@ class Bench:
                         flood_rps=flood_result["rps"], flood_non2xx=flood_result["non2xx"],
                         flood_p99_ms=flood_result["p99_us"] / 1000)
         self.results.rss["health"] = rss_bytes(self.pid("gatehouse"))
+
+    def make_admin(self) -> tuple[str, str]:
+        """An admin as an operator makes the first one (`gatehouse users create EMAIL --role admin`)."""
+        if self.admin is None:
+            email, password = f"bench-admin-{self.prefix}@example.com", f"bench passphrase {secrets.token_hex(8)}"
+            made = subprocess.run([str(BIN / "gatehouse"), "users", "create", email, "--role", "admin",
+                                   "--password-stdin"], input=password + "\n", env=self.gatehouse_env, cwd=self.tmp,
+                                  capture_output=True, text=True, timeout=120, check=False)
+            if made.returncode != 0:
+                raise BenchError(f"gatehouse users create --role admin failed: {made.stderr.strip()}")
+            self.admin = (email, password)
+        return self.admin
+
+    def admin_users(self, name: str = "admin_users") -> None:
+        """The admin search for a piece of an address: the bench's own prefix, which finds its --users accounts
+        on the small database and the same ones at scale (the same answer; only the data around it grows)."""
+        log(f"{name}: GET /admin/users?email=<a piece of an address> (an admin's token) vs baseline (a), bare FastAPI")
+        sessions = load.log_in(self.servers.url("gatehouse", ""), [self.make_admin()], self.o.users)
+        tokens = self.tmp / f"{name}_tokens.txt"
+        tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
+        path = f"/admin/users?email=bench-{self.prefix}-"
+        expected = min(len(self.creds), 50)
+        answer = httpx.get(self.servers.url("gatehouse", path), timeout=30,
+                           headers={"Authorization": f"Bearer {sessions[0]['access_token']}"})
+        if answer.status_code != 200 or len(answer.json().get("users", [])) != expected:
+            raise BenchError(f"the admin search does not find the {expected} bench accounts: {answer.status_code} "
+                             f"{answer.text[:200]}")
+        self.settle()
+        self.against_bare_route(name, ("admin_users.lua", path, "GET /admin/users?email=…",
+                                       [str(tokens), str(expected)]), [str(tokens)])
+        self.results.rss[name] = rss_bytes(self.pid("gatehouse"))
+
+    def security_events(self, name: str = "security_events") -> None:
+        log(f"{name}: GET /users/me/security-events (the first page of one's own log) vs baseline (a), bare FastAPI")
+        sessions = self.login_tokens(self.o.users)
+        tokens = self.tmp / f"{name}_tokens.txt"
+        tokens.write_text("".join(t["access_token"] + "\n" for t in sessions))
+        answer = httpx.get(self.servers.url("gatehouse", "/users/me/security-events"), timeout=30,
+                           headers={"Authorization": f"Bearer {sessions[0]['access_token']}"})
+        if answer.status_code != 200 or not answer.json().get("events"):
+            raise BenchError(f"GET /users/me/security-events gives no events: {answer.status_code} {answer.text[:200]}")
+        self.settle()
+        self.against_bare_route(name, ("security_events.lua", "/users/me/security-events",
+                                       "GET /users/me/security-events", [str(tokens)]), [str(tokens)])
+        self.results.rss[name] = rss_bytes(self.pid("gatehouse"))
+
+    # --- scale ----------------------------------------------------------------------------------------
+
+    def scale_phase(self) -> None:
+        """Seed the run's database to production size (bench/scale.py), capture the plans of the hot statements,
+        and measure the scale scenarios again, each as `<name>_scale`."""
+        assert self.db_name is not None  # start_servers made it
+        dsn = f"postgresql://{self.o.pg_url.rstrip('/')}/{self.db_name}"
+        sizes = scale.sizes_at(self.o.scale_factor)
+        log("scale: seeding " + ", ".join(f"{rows:,} {table}" for table, rows in sizes.items()) + " with SQL")
+        seeded = scale.seed(dsn, sizes, scale.password_hash())
+        self.facts["scale"] = {"sizes": seeded.sizes, "seconds": seeded.seconds, "table_bytes": seeded.table_bytes}
+        log(f"scale: seeded in {seeded.seconds['total']:.0f} s (inserts and indexes {seeded.seconds['insert']:.0f} s, "
+            f"VACUUM ANALYZE {seeded.seconds['vacuum']:.0f} s)")
+        self.capture_plans(dsn, "seeded database, before the scale scenarios")
+        self.settle()
+        for scenario in SCALE_SCENARIOS:
+            if scenario in self.o.scenarios:
+                getattr(self, scenario)(name=f"{scenario}_scale")
+
+    def capture_plans(self, dsn: str, when: str) -> None:
+        started = time.perf_counter()
+        try:
+            found = scale.plans(dsn, self.creds[0][0], f"bench-{self.prefix}-")
+        except Exception as exc:  # the plans inform; the measurements do not depend on them
+            self.notes.append(f"\nThe plans could not be captured ({exc!r}).")
+            log(f"scale: could not capture the plans: {exc!r}")
+            return
+        header = (f"EXPLAIN (ANALYZE, BUFFERS) of the hot statements, {when}; database {self.db_name}, "
+                  f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}. Each statement is Gatehouse's own "
+                  "(src/infrastructure/db/statements.py, compiled as the asyncpg runner compiles it), run twice, the "
+                  "second run shown, in a transaction rolled back. Postgres keeps a prepared statement on custom "
+                  "plans unless the generic plan's estimated cost is no higher than theirs, so the generic plan is "
+                  "the worst case, not what runs.")
+        (self.out / "plans.txt").write_text(scale.plans_text(found, header))
+        self.plans_summary = found
+        log(f"scale: plans of {len(found)} statements in {self.out.relative_to(ROOT)}/plans.txt "
+            f"({time.perf_counter() - started:.1f} s)")
 
     # --- profiles -------------------------------------------------------------------------------------
 
@@ -438,8 +553,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--verifies", type=int, help="Argon2id verifies timed per round [40; quick 8]")
     parser.add_argument("--startup-trials", type=int, help="`gatehouse serve` start-up trials [3; quick 1]")
     parser.add_argument("--settle", type=float, default=1.0, help="idle seconds between runs")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--scenarios", default=None,
+                        help=f"comma-separated subset of {','.join(SCENARIOS)} [all; {','.join(SCALE_ONLY)} only "
+                             "with --scale]")
+    parser.add_argument("--scale", action="store_true",
+                        help="after the scenarios, seed the database with SQL to production size (1M users and "
+                             "sessions, 10M refresh tokens, 5M security events, 1M notifications and reset/"
+                             "verification tokens), capture the hot statements' plans, and measure "
+                             f"{','.join(SCALE_SCENARIOS)} again: the Scale table")
+    parser.add_argument("--scale-factor", type=float, default=1.0,
+                        help="with --scale: seed this fraction of those sizes (0.01 for a quick try)")
     parser.add_argument("--profile", action="store_true",
                         help="also py-spy the Gatehouse worker under /users/me, /auth/refresh and password-grant "
                              "load, after the measured scenarios (summaries in bench/results/profile-*.txt)")
@@ -449,7 +572,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="write docs/PERFORMANCE.md [yes; quick no]")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432"),
                         help="user@host:port of the PostgreSQL server (trust auth) [env BENCH_PG]")
-    parser.add_argument("--max-minutes", type=float, default=30, help="watchdog: stop everything after this")
+    parser.add_argument("--max-minutes", type=float, help="watchdog: stop everything after this [30; scale 60]")
     opts = parser.parse_args(argv)
     quick = opts.quick
     defaults = {"rounds": (3, 1), "duration": (10.0, 2.0), "warmup": (2.0, 1.0), "connections": (50, 10),
@@ -457,12 +580,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for name, (full, smoke) in defaults.items():
         if getattr(opts, name) is None:
             setattr(opts, name, smoke if quick else full)
+    if opts.max_minutes is None:
+        opts.max_minutes = 60 if opts.scale else 30
+    if opts.scenarios is None:
+        opts.scenarios = ",".join(s for s in SCENARIOS if opts.scale or s not in SCALE_ONLY)
     opts.scenarios = [s.strip() for s in opts.scenarios.split(",") if s.strip()]
     unknown = set(opts.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     if opts.rounds < 1 or opts.duration <= 0 or opts.connections < 1:
         parser.error("--rounds, --duration and --connections must be positive")
+    if opts.scale_factor <= 0:
+        parser.error("--scale-factor must be positive")
     opts.admin_dsn = f"postgresql://{opts.pg_url.rstrip('/')}/postgres"
     opts.argv = argv
     return opts
