@@ -18,8 +18,10 @@ class SqlExpiredRecords(ExpiredRecords):
     async def purge(self, what: Purgeable, before: datetime, limit: int) -> int | None:
         try:
             async with self._engine.begin() as conn:
-                if conn.dialect.name == "postgresql" and not await conn.scalar(sql.TRY_RETENTION_LOCK):
-                    return None
+                if conn.dialect.name == "postgresql":
+                    if not await conn.scalar(sql.TRY_RETENTION_LOCK):
+                        return None
+                    await conn.execute(sql.CUSTOM_PLANS)
                 result = await conn.execute(sql.PURGE[what], {"before": before, "limit": limit})
                 return result.rowcount
         except Exception as exc:
