@@ -96,9 +96,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
-    for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages,
-                   metrics_route):
+    for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages):
         app.include_router(module.router)
+    if settings.metrics_token is not None:  # else /metrics is unknown to every method
+        app.include_router(metrics_route.router)
     metrics = container.metrics()
     app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes, access_log_enabled=access_log,
                        metrics=cast("PrometheusMetrics", metrics) if metrics is not NO_METRICS else None)

@@ -56,17 +56,24 @@ def serve(
     _prepare(settings)
     os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
     os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
+    made_metrics_dir = None
     if settings.metrics_token is not None:  # every worker's counts, added up at a scrape (infrastructure/metrics.py)
         from infrastructure.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
         if not os.environ.get(MULTIPROC_ENV):
             import tempfile
 
-            os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
+            made_metrics_dir = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
         prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
-    uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True,
-                forwarded_allow_ips=forwarded_allow_ips)
+    try:
+        uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                    reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True,
+                    forwarded_allow_ips=forwarded_allow_ips)
+    finally:
+        if made_metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(made_metrics_dir, ignore_errors=True)
 
 
 @app.command()

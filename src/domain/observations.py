@@ -1,4 +1,4 @@
-"""What the service counts for its operators (the Metrics port; api/metrics.py serves it). Every label
+"""What the service counts for its operators (the Metrics port; api/routers/metrics.py serves it). Every label
 comes from one of these fixed sets, so a label never holds a user id, an address or a token."""
 
 from __future__ import annotations

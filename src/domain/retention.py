@@ -2,12 +2,11 @@
 
 What each kind lets go of, as of its cut-off (the SQL of each is one statement, infrastructure/db/
 statements.py, "retention"):
-- refresh-token history: a spent refresh token whose successor was issued before the cut-off. Reuse
-  detection needs a spent token for as long as a thief might still present it; the history period is
-  how long that is (default 7 days, the idle timeout's default). A token spent longer ago than that,
-  presented, is refused as unknown (`invalid_refresh_token`) instead of ending the session as reuse. A
-  session's live token is never let go of. So a session holds at most the tokens it spent within the
-  period plus its live one, however long and busy its life (README, "Retention");
+- refresh-token history: a spent refresh token whose successor was issued before the cut-off, never a
+  session's live token. Reuse detection needs a spent token for as long as its session can live: the
+  service's period is the absolute session lifetime (settings.py), so any spent token of a session that
+  may still be live is remembered, and presenting it is reuse (the contract's rule). A session's history is
+  so bounded by its lifetime: at most one row per refresh in it, plus its live token (README, "Retention");
 - sessions: revoked, or past their absolute expiry, before the cut-off (with what is left of their token
   history). A session that ended by idleness goes once its absolute expiry is that old too;
 - notifications: delivered, failed for good or withheld, created before the cut-off (queued ones never);
@@ -38,7 +37,7 @@ class Purgeable(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
     periods: dict[Purgeable, timedelta] = field(default_factory=lambda: {
-        Purgeable.TOKEN_HISTORY: timedelta(days=7),
+        Purgeable.TOKEN_HISTORY: timedelta(days=30),  # the session lifetime's default
         Purgeable.SESSIONS: timedelta(days=30),
         Purgeable.NOTIFICATIONS: timedelta(days=30),
         Purgeable.ACCOUNT_TOKENS: timedelta(days=1),

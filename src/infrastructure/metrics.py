@@ -26,6 +26,7 @@ from infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _HASH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -76,20 +77,26 @@ class PrometheusMetrics(Metrics):
         self._hashes.observe(seconds)
 
     def request_finished(self, method: str, route: str, seconds: float) -> None:
-        """`route` is a route's template (or "unmatched"): a fixed set."""
+        """`route` is a route's template (or "unmatched"): a fixed set; so is `method`, once any method but the
+        usual ones (a client may send any token there) is counted as "other"."""
+        if method not in _METHODS:
+            method = "other"
         child = self._latency_children.get((method, route))
         if child is None:
             child = self._latency_children[method, route] = self._latency.labels(method, route)
         child.observe(seconds)
 
-    def exposition(self, queued: int, oldest_queued_at: datetime | None, now: datetime) -> bytes:
+    def exposition(self, backlog: tuple[int, datetime | None] | None, now: datetime) -> bytes:
         """The text format: every worker's counts (multiprocess mode) or this process's, and the outbox's
-        backlog as the database has it now."""
+        backlog (how many queued, since when) as the database has it now (None: it did not answer)."""
         from prometheus_client import CollectorRegistry, generate_latest
         from prometheus_client.core import GaugeMetricFamily
         from prometheus_client.multiprocess import MultiProcessCollector
 
         def outbox() -> Iterator[Any]:
+            if backlog is None:
+                return
+            queued, oldest_queued_at = backlog
             yield GaugeMetricFamily("gatehouse_outbox_queued", "Notifications waiting to be delivered", queued)
             age = (now - oldest_queued_at).total_seconds() if oldest_queued_at else 0.0
             yield GaugeMetricFamily("gatehouse_outbox_oldest_queued_age_seconds",

@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from domain.account_tokens import RecoveryPolicy
 from domain.notifications import DeliveryPolicy
-from domain.retention import Purgeable, RetentionPolicy
+from domain.retention import MIN_TOKEN_HISTORY, Purgeable, RetentionPolicy
 from domain.session import SessionPolicy
 from infrastructure.utils.origins import origin_of
 
@@ -128,9 +128,6 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per delete")
     session_retention_seconds: int = Field(default=30 * 86_400, ge=60,
                                            description="Ended sessions are kept this long after they end")
-    refresh_token_history_seconds: int = Field(
-        default=7 * 86_400, ge=3600,
-        description="A spent refresh token is remembered (reuse detection) this long after it was spent")
     notification_retention_seconds: int = Field(
         default=30 * 86_400, ge=60, description="Delivered, failed and withheld notifications are kept this long")
     account_token_retention_seconds: int = Field(
@@ -177,6 +174,13 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")) or "#" in value:
             raise ValueError("an http(s) URL without a fragment (`#token=…` is appended to it)")
         return value.rstrip("/")
+
+    @field_validator("retention_interval_seconds")
+    @classmethod
+    def _check_retention_interval(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("the retention interval is 0 (off) or at least 1 second")
+        return value
 
     @field_validator("metrics_token")
     @classmethod
@@ -254,7 +258,9 @@ class Settings(BaseSettings):
     @property
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(periods={
-            Purgeable.TOKEN_HISTORY: timedelta(seconds=self.refresh_token_history_seconds),
+            # a spent token is reuse for as long as its session could live (contract: any spent token)
+            Purgeable.TOKEN_HISTORY: max(timedelta(seconds=self.session_absolute_lifetime_seconds),
+                                         MIN_TOKEN_HISTORY),
             Purgeable.SESSIONS: timedelta(seconds=self.session_retention_seconds),
             Purgeable.NOTIFICATIONS: timedelta(seconds=self.notification_retention_seconds),
             Purgeable.ACCOUNT_TOKENS: timedelta(seconds=self.account_token_retention_seconds),

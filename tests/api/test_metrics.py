@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
@@ -47,7 +48,8 @@ async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, frozenset[tuple[s
 
 
 async def test_without_a_metrics_token_there_is_no_metrics_path(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.get("/metrics"), 404, "not_found")
+    for method in ("GET", "POST", "DELETE"):
+        assert_problem(await client.request(method, "/metrics"), 404, "not_found")
     assert_problem(await client.get("/metrics", headers=SCRAPE), 404, "not_found")
     assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
 
@@ -55,13 +57,39 @@ async def test_without_a_metrics_token_there_is_no_metrics_path(client: httpx.As
 async def test_metrics_need_the_configured_bearer_secret(app_factory: AppFactory) -> None:
     app, _ = await app_factory(metrics_token=TOKEN)
     async with client_for(app) as client:
-        for headers in ({}, {"Authorization": "Bearer " + "x" * 40}, {"Authorization": f"Basic {TOKEN}"}):
+        for headers in ({}, {"Authorization": f"Basic {TOKEN}"}):
             answer = await client.get("/metrics", headers=headers)
-            assert_problem(answer, 401, "invalid_token")
-            assert answer.headers["www-authenticate"].startswith("Bearer")
-        assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
+            assert_problem(answer, 401, "not_authenticated")
+            assert answer.headers["www-authenticate"] == "Bearer"
         alice = await account(client)  # a user's own access token is not the metrics secret
-        assert_problem(await client.get("/metrics", headers=alice.auth), 401, "invalid_token")
+        for token in ("x" * 40, alice.tokens["access_token"]):
+            answer = await client.get("/metrics", headers=bearer(token))
+            assert_problem(answer, 401, "invalid_token")
+            assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
+
+
+async def test_the_counts_are_answered_while_the_database_is_not(app_factory: AppFactory,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    app, _ = await app_factory(metrics_token=TOKEN)
+
+    async def unreachable(*_: object) -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr("api.routers.metrics.outbox_backlog", unreachable)
+    async with client_for(app) as client:
+        scraped = await scrape(client)
+    assert ("gatehouse_logins_total", frozenset({("result", "success")})) in scraped
+    assert not any(name.startswith("gatehouse_outbox") for name, _ in scraped)
+
+
+async def test_a_method_outside_the_usual_ones_is_counted_as_other(app_factory: AppFactory) -> None:
+    app, _ = await app_factory(metrics_token=TOKEN)
+    async with client_for(app) as client:
+        await client.request("BREW", "/users/me")
+        scraped = await scrape(client)
+    assert value(scraped, "gatehouse_request_duration_seconds_count", method="other", route="/users/me") == 1
+    assert not any(("method", "BREW") in labels for _, labels in scraped)
 
 
 async def test_the_counts_follow_what_happened(app_factory: AppFactory) -> None:

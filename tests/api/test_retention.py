@@ -16,33 +16,46 @@ from tests.api.helpers import account, assert_problem, assert_token_response, re
 from tests.conftest import client_for
 
 HOUR = 3600
+DAY = 24 * HOUR
 
 
 def _container(app: object) -> Container:
     return cast(Container, app.state.container)  # type: ignore[attr-defined]
 
 
-async def test_a_token_spent_within_the_history_period_is_reuse_and_one_spent_before_is_unknown(
-        clocked_app: ClockedApp) -> None:
-    app, clock = await clocked_app(refresh_token_history_seconds=HOUR)
+async def test_a_token_spent_weeks_ago_is_still_reuse_while_its_session_lives(clocked_app: ClockedApp) -> None:
+    """Retention never forgets a spent token its session could still be ended for (contract: any spent token
+    presented again ends the session)."""
+    app, clock = await clocked_app(session_idle_timeout_seconds=30 * DAY)
     async with client_for(app) as client:
         alice = await account(client)
-        spent = [alice.tokens["refresh_token"]]
-        latest = alice.tokens
-        for wait in (1, 2 * HOUR, HOUR // 2):  # spent: r0 a second on, r1 two hours later, r2 half an hour after
+        spent, latest = alice.tokens["refresh_token"], alice.tokens
+        for wait in (1, 10 * DAY, 10 * DAY):  # three refreshes over twenty days
             clock.advance(seconds=wait)
             latest = assert_token_response(await refresh(client, latest["refresh_token"]))
-            spent.append(latest["refresh_token"])
 
         report = await _container(app).purge_expired_records().execute()
-        assert report.deleted[Purgeable.TOKEN_HISTORY] == 1  # r0: its successor came 2.5 hours ago
+        assert report.deleted[Purgeable.TOKEN_HISTORY] == 0  # the session may still live: nothing forgotten
 
-        assert_problem(await refresh(client, spent[0]), 401, "invalid_refresh_token")
-        # forgotten, so not reuse: the session lives on (access tokens of a moved clock are not checked here)
-        latest = assert_token_response(await refresh(client, latest["refresh_token"]))
-
-        assert_problem(await refresh(client, spent[1]), 401, "invalid_refresh_token")  # spent 30 minutes ago: reuse
+        assert_problem(await refresh(client, spent), 401, "invalid_refresh_token")  # spent twenty days ago: reuse
         assert_problem(await refresh(client, latest["refresh_token"]), 401, "invalid_refresh_token")  # ended
+
+
+async def test_a_sessions_history_goes_once_it_can_no_longer_live(clocked_app: ClockedApp) -> None:
+    app, clock = await clocked_app(session_absolute_lifetime_seconds=2 * HOUR, session_retention_seconds=DAY)
+    async with client_for(app) as client:
+        alice = await account(client)
+        latest = alice.tokens
+        for _ in range(3):
+            clock.advance(seconds=HOUR // 2)
+            latest = assert_token_response(await refresh(client, latest["refresh_token"]))
+        container = _container(app)
+        assert (await container.purge_expired_records().execute()).deleted[Purgeable.TOKEN_HISTORY] == 0
+        clock.advance(seconds=2 * HOUR + 1)  # past the session's absolute expiry: its spent tokens can go
+        report = await container.purge_expired_records().execute()
+        assert report.deleted[Purgeable.TOKEN_HISTORY] == 3  # all three spent more than a lifetime ago
+        assert report.deleted[Purgeable.SESSIONS] == 0  # the session itself after the session retention
+        assert_problem(await refresh(client, latest["refresh_token"]), 401, "invalid_refresh_token")
 
 
 async def test_a_logged_out_session_goes_after_the_session_retention_and_a_live_one_stays(

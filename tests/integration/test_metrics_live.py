@@ -40,10 +40,12 @@ def test_a_scrape_of_either_worker_adds_up_both_workers_counts(server_env: dict[
             answer = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
             assert answer.status_code == 200, answer.text
             scrapes.append(samples(answer.text))
-        writers = {path.name.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
+        logins_by_worker = {path.name: _logins_in(path) for path in metrics_dir.glob("counter_*.db")}
 
-    assert "999999.db" not in writers
-    assert len(writers) == 2  # both workers counted something
+    assert "counter_999999.db" not in logins_by_worker  # the earlier run's file was removed at start
+    assert len(logins_by_worker) == 2
+    assert all(logins > 0 for logins in logins_by_worker.values()), logins_by_worker  # both served logins
+    assert sum(logins_by_worker.values()) == LOGINS
     for scraped in scrapes:
         assert value(scraped, "gatehouse_logins_total", result="success") == LOGINS
         assert value(scraped, "gatehouse_logins_total", result="invalid_credentials") == WRONG
@@ -55,3 +57,12 @@ def test_a_scrape_of_either_worker_adds_up_both_workers_counts(server_env: dict[
                      route="/auth/register") == 3
         assert value(scraped, "gatehouse_password_hash_seconds_count") == 3 + LOGINS + WRONG
         assert value(scraped, "gatehouse_outbox_queued") >= 0
+
+
+def _logins_in(path: Path) -> float:
+    """The successful logins one worker's own file holds."""
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    return sum(sample.value for metric in MultiProcessCollector.merge([str(path)])  # type: ignore[no-untyped-call]
+               for sample in metric.samples
+               if sample.name == "gatehouse_logins_total" and sample.labels.get("result") == "success")

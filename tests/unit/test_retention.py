@@ -9,6 +9,7 @@ import pytest
 
 from application.purge_expired_records import PurgeExpiredRecords
 from domain.retention import Purgeable, RetentionPolicy
+from infrastructure.settings import Settings
 from tests.fakes import T0, FakeClock
 
 
@@ -52,10 +53,14 @@ async def test_a_run_that_finds_another_worker_purging_stops_there() -> None:
     assert records.calls[-1][0] is Purgeable.SESSIONS
 
 
-def test_the_defaults_keep_security_events_longest_and_spent_tokens_a_week() -> None:
-    periods = RetentionPolicy().periods
-    assert periods[Purgeable.TOKEN_HISTORY] == timedelta(days=7)
-    assert periods[Purgeable.SECURITY_EVENTS] == max(periods.values())
+def test_a_spent_token_is_remembered_as_long_as_its_session_could_live() -> None:
+    """The contract: presenting any spent token is reuse. So the service's history period is the absolute
+    session lifetime, whatever it is set to."""
+    assert RetentionPolicy().periods[Purgeable.TOKEN_HISTORY] == timedelta(days=30)
+    for lifetime in (timedelta(days=30), timedelta(days=90), timedelta(minutes=5)):
+        settings = Settings(_env_file=None, session_absolute_lifetime_seconds=int(lifetime.total_seconds()))
+        assert settings.retention_policy.periods[Purgeable.TOKEN_HISTORY] == max(lifetime, timedelta(hours=1))
+    assert RetentionPolicy().periods[Purgeable.SECURITY_EVENTS] == max(RetentionPolicy().periods.values())
 
 
 @pytest.mark.parametrize(("periods", "batch", "message"), [

@@ -108,7 +108,7 @@ sessions = Table(
 )
 
 # Every refresh token issued, by digest, for as long as reuse detection needs it (the retention job
-# forgets spent ones after GATEHOUSE_REFRESH_TOKEN_HISTORY_SECONDS): finds the session of a spent token.
+# forgets a spent one a session lifetime after it was spent): finds the session of a spent token.
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
