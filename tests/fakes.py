@@ -404,6 +404,10 @@ class InMemorySessions(SessionRepository):
                 if s.user_id == user_id and s.is_active(now, self._policy)]
         return sorted(live, key=lambda s: (-s.last_used_at.timestamp(), s.id))
 
+    async def has_live_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime) -> bool:
+        return sum(1 for s in self._s.sessions.values()
+                   if s.user_id == user_id and s.is_active(now, self._policy)) > keep
+
     async def revoke_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime,
                             reason: RevocationReason) -> list[UUID]:
         live = [s for s in self._s.sessions.values() if s.user_id == user_id and s.is_active(now, self._policy)]

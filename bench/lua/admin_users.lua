@@ -5,23 +5,14 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "common.lua")
 
-local headers = {}
-local index = 0
 local expected = 0
 
 function init(args)
-  for _, token in ipairs(read_lines(args[1])) do
-    table.insert(headers, { Authorization = "Bearer " .. token })
-  end
-  assert(#headers > 0, "no access tokens in " .. args[1])
+  load_bearer_tokens(args[1])
   expected = tonumber(args[2]) or 0
-  index = tid
 end
 
-function request()
-  index = index % #headers + 1
-  return wrk.format("GET", wrk.path, headers[index])
-end
+request = get_with_next_token
 
 function response(status, headers, body)
   if status == 200 then

@@ -52,6 +52,24 @@ function my_share(lines, nthreads)
   return share
 end
 
+-- GETs of wrk.path with "Authorization: Bearer <token>", cycling through a file of access tokens (one a
+-- line); each thread starts at another token. Call load_bearer_tokens(path) from init().
+local bearer_headers = {}
+local bearer_index = 0
+
+function load_bearer_tokens(path)
+  for _, token in ipairs(read_lines(path)) do
+    table.insert(bearer_headers, { Authorization = "Bearer " .. token })
+  end
+  assert(#bearer_headers > 0, "no access tokens in " .. path)
+  bearer_index = tid
+end
+
+function get_with_next_token()
+  bearer_index = bearer_index % #bearer_headers + 1
+  return wrk.format("GET", wrk.path, bearer_headers[bearer_index])
+end
+
 local function int(x)
   return math.floor((x or 0) + 0.5)
 end

@@ -5,21 +5,11 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "common.lua")
 
-local headers = {}
-local index = 0
-
 function init(args)
-  for _, token in ipairs(read_lines(args[1])) do
-    table.insert(headers, { Authorization = "Bearer " .. token })
-  end
-  assert(#headers > 0, "no access tokens in " .. args[1])
-  index = tid
+  load_bearer_tokens(args[1])
 end
 
-function request()
-  index = index % #headers + 1
-  return wrk.format("GET", wrk.path, headers[index])
-end
+request = get_with_next_token
 
 function response(status, headers, body)
   if status == 200 and not string.find(body, '"events":[{', 1, true) then

@@ -282,12 +282,14 @@ def purge(as_json: JsonOption = False) -> None:
     """Run the retention job now (the service runs it every GATEHOUSE_RETENTION_INTERVAL_SECONDS): delete what
     the retention periods let go of, and say how much went. Where it met another worker purging, it says so
     and stops (that worker goes on)."""
+    from domain.retention import Purgeable
+
     report = _run(lambda c: c.purge_expired_records().execute())
+    deleted = {what.value: report.deleted.get(what, 0) for what in Purgeable}  # 0: none (or not reached)
     if as_json:
-        typer.echo(json.dumps({**{what.value: count for what, count in report.deleted.items()},
-                               "yielded": report.yielded}))
+        typer.echo(json.dumps({**deleted, "yielded": report.yielded}))
     else:
-        for what, count in report.deleted.items():
-            typer.echo(f"{what.value}: {count} deleted")
+        for what, count in deleted.items():
+            typer.echo(f"{what}: {count} deleted")
     if report.yielded:
         typer.echo("gatehouse: another worker is purging right now: stopped here, it goes on", err=True)

@@ -100,6 +100,9 @@ class SessionRepository(Protocol):
         self, user_id: UUID, now: datetime, reason: RevocationReason, keep: UUID | None = None
     ) -> list[UUID]: ...
     async def list_active(self, user_id: UUID, now: datetime, idle_cutoff: datetime) -> list[Session]: ...
+    async def has_live_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime) -> bool:
+        """Whether the user has more than `keep` live sessions."""
+
     async def revoke_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime,
                             reason: RevocationReason) -> list[UUID]:
         """End the user's live sessions but the `keep` most recently used; the ids of those ended."""

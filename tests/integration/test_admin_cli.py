@@ -412,6 +412,30 @@ def test_purge_deletes_what_retention_lets_go_of_once_however_many_run_it_at_onc
     assert "security_events: 0 deleted" in plain
 
 
+def test_purge_that_meets_another_worker_purging_says_so_and_stops(migrated_postgres: str, tmp_path: Path) -> None:
+    import asyncio
+
+    import asyncpg
+
+    env = process_environment(tmp_path, {"GATEHOUSE_DATABASE_URL": migrated_postgres})
+
+    async def while_another_purges() -> Result:
+        conn = await asyncpg.connect(migrated_postgres.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            async with conn.transaction():  # the retention lock, as another worker's batch holds it
+                await conn.execute("SELECT pg_advisory_xact_lock(x'6761746570757267'::bigint)")
+                return await asyncio.to_thread(run_cli, tmp_path, env, "purge", "--json")
+        finally:
+            await conn.close()
+
+    result = assert_ok(run_coroutine(while_another_purges()))
+    report = json.loads(result.stdout)
+    assert report.pop("yielded") is True
+    assert report == dict.fromkeys(["refresh_token_history", "sessions", "notifications", "account_tokens",
+                                    "security_events"], 0)
+    assert result.stderr.strip() == "gatehouse: another worker is purging right now: stopped here, it goes on"
+
+
 @pytest.mark.parametrize(("setting", "value", "code"), [
     ("GATEHOUSE_DATABASE_URL", "nonsense://x", 2),
     ("GATEHOUSE_ARGON2_TIME_COST", "lots", 2),

@@ -510,8 +510,11 @@ async def test_sessions_beyond_the_newest_few_are_ended_and_named(db: Db) -> Non
     others = await _stored_session(db, other, f"rt-{uuid.uuid4()}")
     now = T + timedelta(hours=1)
     async with db() as uow:
+        cutoff = POLICY.idle_cutoff(now)
+        assert [await uow.sessions.has_live_beyond(user.id, keep, now, cutoff) for keep in (4, 5)] == [True, False]
         ended = await uow.sessions.revoke_beyond(user.id, 2, now, POLICY.idle_cutoff(now),
                                                  RevocationReason.SESSION_LIMIT)
+        assert not await uow.sessions.has_live_beyond(user.id, 2, now, cutoff)
         assert set(ended) == {s.id for s in sessions[:3]}
         live = await uow.sessions.list_active(user.id, now, POLICY.idle_cutoff(now))
         assert [s.id for s in live] == [sessions[4].id, sessions[3].id]

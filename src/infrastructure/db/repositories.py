@@ -271,6 +271,10 @@ class SqlSessionRepository(SessionRepository):
                                                               "idle_cutoff": idle_cutoff})
         return [mappers.session_from_row(row) for row in rows]
 
+    async def has_live_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime) -> bool:
+        return await self._db.one(sql.ANY_LIVE_BEYOND, {"user": user_id, "keep": keep, "now": now,
+                                                        "idle_cutoff": idle_cutoff}) is not None
+
     async def revoke_beyond(self, user_id: UUID, keep: int, now: datetime, idle_cutoff: datetime,
                             reason: RevocationReason) -> list[UUID]:
         rows = await self._db.all(sql.REVOKE_SESSIONS_BEYOND, {"user": user_id, "keep": keep, "now": now,

@@ -174,6 +174,7 @@ LIVE_SESSIONS_OF_USER = (select(sessions).where(sessions.c.user_id == bindparam(
                          .order_by(sessions.c.last_used_at.desc(), sessions.c.id))
 _LIVE_BEYOND = (select(sessions.c.id).where(sessions.c.user_id == bindparam("user"), session_is_live())
                 .order_by(sessions.c.last_used_at.desc(), sessions.c.id.desc()).offset(bindparam("keep")))
+ANY_LIVE_BEYOND = _LIVE_BEYOND.limit(1)  # whether a login has to end any (most logins: no)
 # (revoked_at re-checked by the UPDATE itself: a concurrent login's UPDATE may have ended the same rows, and
 # under READ COMMITTED those would otherwise be ended, and returned, again; found in review.)
 REVOKE_SESSIONS_BEYOND = (update(sessions).where(sessions.c.id.in_(_LIVE_BEYOND.scalar_subquery()),
