@@ -135,10 +135,11 @@ def _rate_limits(settings: Settings, units: SqlUnitOfWorkFactory,
 
 def _limiter(limits: RateLimits, name: str, max_hits: int, window_seconds: int,
              metrics: Metrics | None = None) -> RateLimiter:
+    """A limit named by a `RateLimit` has its refusals counted when metrics are on."""
     limiter = limits.limiter(Limit(name, max_hits, window_seconds))
-    if metrics is None or metrics is NO_METRICS:
+    if metrics is None or metrics is NO_METRICS or not isinstance(name, RateLimit):
         return limiter
-    return CountedRateLimiter(limiter, RateLimit(name), metrics)
+    return CountedRateLimiter(limiter, name, metrics)
 
 
 def _metrics(settings: Settings) -> Metrics:
@@ -209,25 +210,26 @@ class Container(containers.DeclarativeContainer):
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     rate_limits = owned(lifetime, providers.Factory(_rate_limits, settings=settings, units=unit_of_work, clock=clock))
     login_limiter = providers.Singleton(  # per (email, client address): login's and the token grant's
-        _limiter, limits=rate_limits, name="login", max_hits=settings.provided.login_max_failures,
+        _limiter, limits=rate_limits, name=RateLimit.LOGIN, max_hits=settings.provided.login_max_failures,
         window_seconds=settings.provided.login_failure_window_seconds, metrics=metrics)
     password_check_limiter = providers.Singleton(  # per user: the checks of the current password
-        _limiter, limits=rate_limits, name="password-check", max_hits=settings.provided.password_check_max_failures,
+        _limiter, limits=rate_limits, name=RateLimit.PASSWORD_CHECK,
+        max_hits=settings.provided.password_check_max_failures,
         window_seconds=settings.provided.password_check_window_seconds, metrics=metrics)
     message_limiter = providers.Singleton(  # per user: POST /notifications
-        _limiter, limits=rate_limits, name="messages", max_hits=settings.provided.messages_per_hour,
+        _limiter, limits=rate_limits, name=RateLimit.MESSAGES, max_hits=settings.provided.messages_per_hour,
         window_seconds=3600, metrics=metrics)
     lockout_notice_limiter = providers.Singleton(  # one login_rate_limited event per lock-out (login's key)
         _limiter, limits=rate_limits, name="login-lockout", max_hits=1,
         window_seconds=settings.provided.login_failure_window_seconds)
     reset_request_limiter = providers.Singleton(  # per client address: POST /auth/password-reset
-        _limiter, limits=rate_limits, name="reset-requests", max_hits=settings.provided.password_reset_max_per_ip,
-        window_seconds=900, metrics=metrics)
+        _limiter, limits=rate_limits, name=RateLimit.RESET_REQUESTS,
+        max_hits=settings.provided.password_reset_max_per_ip, window_seconds=900, metrics=metrics)
     reset_mail_limiter = providers.Singleton(  # per address: reset mails
-        _limiter, limits=rate_limits, name="reset-mails", max_hits=settings.provided.password_reset_mails_per_hour,
-        window_seconds=3600, metrics=metrics)
+        _limiter, limits=rate_limits, name=RateLimit.RESET_MAILS,
+        max_hits=settings.provided.password_reset_mails_per_hour, window_seconds=3600, metrics=metrics)
     verification_mail_limiter = providers.Singleton(  # per address: verification mails
-        _limiter, limits=rate_limits, name="verification-mails", metrics=metrics,
+        _limiter, limits=rate_limits, name=RateLimit.VERIFICATION_MAILS, metrics=metrics,
         max_hits=settings.provided.password_reset_mails_per_hour, window_seconds=3600)
     session_activity = providers.Singleton(CachedSessionActivity, uow=unit_of_work, policy=session_policy,
                                            ttl_seconds=settings.provided.session_cache_seconds)

@@ -35,6 +35,10 @@ from domain.tokens import IssuedTokens, TokenDigest
 from domain.user import MAX_PASSWORD_LENGTH, Email, User
 
 log = logging.getLogger("gatehouse.login")
+# How a refused login is counted (metrics), by the error it is refused with.
+_REFUSALS: dict[type[Exception], LoginResult] = {
+    InvalidCredentials: LoginResult.INVALID_CREDENTIALS, RateLimited: LoginResult.RATE_LIMITED,
+    AccountDisabled: LoginResult.DISABLED, EmailNotVerified: LoginResult.UNVERIFIED}
 
 
 class LogIn:
@@ -70,17 +74,8 @@ class LogIn:
     async def execute(self, command: LoginCommand) -> IssuedTokens:
         try:
             issued = await self._log_in(command)
-        except InvalidCredentials:
-            self._metrics.login(LoginResult.INVALID_CREDENTIALS)
-            raise
-        except RateLimited:
-            self._metrics.login(LoginResult.RATE_LIMITED)
-            raise
-        except AccountDisabled:
-            self._metrics.login(LoginResult.DISABLED)
-            raise
-        except EmailNotVerified:
-            self._metrics.login(LoginResult.UNVERIFIED)
+        except tuple(_REFUSALS) as refused:
+            self._metrics.login(_REFUSALS[type(refused)])
             raise
         self._metrics.login(LoginResult.SUCCESS)
         return issued

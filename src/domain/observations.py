@@ -37,7 +37,7 @@ class DeliveryOutcome(enum.StrEnum):
 
 
 class RateLimit(enum.StrEnum):
-    """The limits whose refusals are counted (the names the container gives them)."""
+    """The limits whose refusals are counted: the container names each limit by one of these."""
 
     LOGIN = "login"
     PASSWORD_CHECK = "password-check"  # noqa: S105 - a name, not a secret
