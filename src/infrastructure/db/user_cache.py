@@ -22,7 +22,6 @@ changes the cache.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.user import User
+from infrastructure.utils.copying import slot_copier
 
 CHANNEL = "gatehouse_user_changed"  # the trigger of migration 0002
 _LIMIT = 10_000  # ~0.5 KiB a row: at most a few MiB per worker
@@ -40,6 +40,7 @@ _TRIGGER_EXISTS = """
 SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_changed' AND tgrelid = to_regclass('users'))
 """
 log = logging.getLogger("gatehouse.cache")
+_copy = slot_copier(User)
 
 
 class Uncached:
@@ -70,7 +71,7 @@ class UserCache:
         entry = self._entries.get(user_id)
         if entry is not None:
             if entry[0] > time.monotonic():
-                return dataclasses.replace(entry[1])
+                return _copy(entry[1])
             del self._entries[user_id]
         listening = await self._ensure_listening()
         generation = self._generation
@@ -78,7 +79,7 @@ class UserCache:
         if user is not None and listening and generation == self._generation and self._listener is not None:
             if len(self._entries) >= _LIMIT:
                 self._entries.clear()
-            self._entries[user_id] = (time.monotonic() + self._ttl, dataclasses.replace(user))
+            self._entries[user_id] = (time.monotonic() + self._ttl, _copy(user))
         return user
 
     def forget(self, user_id: UUID) -> None:
