@@ -18,7 +18,7 @@ from api.container import Container
 from api.delivery import DeliverAfterResponse, sweep_forever
 from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
-from api.logging_setup import configure_logging
+from api.logging_setup import ACCESS_LINES, configure_logging
 from api.middleware import GatehouseMiddleware
 from api.retention import purge_forever
 from api.routers import (
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await container.lifetime().aclose()  # the engine, the asyncpg pool, the cache's listener
+            ACCESS_LINES.flush()  # the access lines of the last turn
 
     app = FastAPIOffline(docs_url=None, static_url=STATIC_URL, title="Gatehouse", version="1.0.0",
                          description=DESCRIPTION, lifespan=lifespan,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -61,15 +63,61 @@ def configure_logging(level: str) -> None:
     root._gatehouse_handler = handler  # type: ignore[attr-defined]
 
 
+_ROOT = logging.getLogger("gatehouse")  # getLogger takes logging's lock: looked up once, not per request
+_ACCESS = logging.getLogger("gatehouse.access")
+
+
 def access_stream() -> TextIO | None:
     """The stream access lines may be written to directly: the one JSON handler configure_logging() installed,
     when it is still the only one and "gatehouse.access" logs at info (None otherwise: then use logging)."""
-    root = logging.getLogger("gatehouse")
-    handler = getattr(root, "_gatehouse_handler", None)
-    if handler is None or root.handlers != [handler] or not logging.getLogger("gatehouse.access").isEnabledFor(
-            logging.INFO):
+    handler: logging.StreamHandler[TextIO] | None = getattr(_ROOT, "_gatehouse_handler", None)
+    handlers = _ROOT.handlers
+    if handler is None or len(handlers) != 1 or handlers[0] is not handler or not _ACCESS.isEnabledFor(logging.INFO):
         return None
-    return handler.stream  # type: ignore[no-any-return]
+    return handler.stream
+
+
+class AccessLines:
+    """Access lines made during one turn of the event loop, written to their stream together at its end.
+
+    stderr is line-buffered, so a line written per request is a `write` system call per request on the
+    event loop (~9 µs under strace here, a fourth syscall beside reading the request and writing its
+    head and body). Lines are kept until the loop's next turn (`call_soon`: after every callback ready
+    now, so the requests served in this turn) and written in one call; a quiet service still writes
+    each line within the turn that made it. At most `_MAX_PENDING` wait; a change of stream, and the
+    service's shutdown, write what waits first. Outside an event loop a line is written at once.
+    """
+
+    _MAX_PENDING = 256
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._stream: TextIO | None = None
+
+    def add(self, stream: TextIO, line: str) -> None:
+        if self._lines and stream is not self._stream:
+            self.flush()
+        self._stream = stream
+        self._lines.append(line)
+        if len(self._lines) >= self._MAX_PENDING:
+            self.flush()
+        elif len(self._lines) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no running loop
+                self.flush()
+
+    def flush(self) -> None:
+        lines, stream = self._lines, self._stream
+        if not lines or stream is None:
+            return
+        self._lines = []
+        with contextlib.suppress(OSError, ValueError):  # as logging: a log that cannot be written fails no request
+            stream.write("".join(lines))
+            stream.flush()
+
+
+ACCESS_LINES = AccessLines()
 
 
 _PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: the same in JSON, unescaped

@@ -3,7 +3,6 @@ of defence that turns any unexpected exception into a 500 problem (logged, never
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logging_setup import access_line, access_stream
+from api.logging_setup import ACCESS_LINES, access_line, access_stream
 from api.problems import problem_response
 from infrastructure.db.errors import is_outage
 
@@ -90,8 +89,7 @@ class GatehouseMiddleware:
             access_log.info("request", extra={"method": method, "path": path, "status": status,
                                               "duration_ms": duration_ms, "request_id": request_id, "client": client})
             return
-        with contextlib.suppress(OSError, ValueError):  # as logging: a log that cannot be written fails no request
-            stream.write(access_line(method, path, status, duration_ms, request_id, client))
+        ACCESS_LINES.add(stream, access_line(method, path, status, duration_ms, request_id, client))
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
