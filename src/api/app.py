@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from api.browser import CSRF_HEADER
 from api.container import Container
 from api.delivery import DeliverAfterResponse, sweep_forever
+from api.deps import include_flat
 from api.docs_page import STATIC_URL, install_docs
 from api.errors import install_error_handlers
 from api.logging_setup import ACCESS_LINES, configure_logging
@@ -98,11 +99,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     install_error_handlers(app)
     # Routes are matched in order: the hottest (GET /users/me, then the token endpoints) come first.
     for module in (accounts, tokens, oauth, items, notifications, recovery, browser, admin, system, pages):
-        app.include_router(module.router)
+        include_flat(app, module.router)
     if settings.metrics_token is not None:  # else /metrics is unknown to every method
-        app.include_router(metrics_route.router)
+        include_flat(app, metrics_route.router)
     metrics = container.metrics()
-    app.add_middleware(GatehouseMiddleware, max_body_bytes=settings.max_body_bytes, access_log_enabled=access_log,
+    app.add_middleware(GatehouseMiddleware, container=container, max_body_bytes=settings.max_body_bytes,
+                       access_log_enabled=access_log,
                        metrics=cast("PrometheusMetrics", metrics) if metrics is not NO_METRICS else None)
     if settings.allowed_origins:  # browser apps on these origins (only): CORS with credentials, preflights answered
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=True,

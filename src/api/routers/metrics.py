@@ -15,11 +15,11 @@ from typing import cast
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import authorization, bearer_token_of, container_of
+from api.deps import GatehouseRoute, authorization, bearer_token_of, container_of
 from domain.errors import InvalidToken, NotAuthenticated
 from infrastructure.metrics import CONTENT_TYPE, PrometheusMetrics, outbox_backlog
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GatehouseRoute)
 log = logging.getLogger("gatehouse.metrics")
 BACKLOG_TIMEOUT_SECONDS = 2.0
 

@@ -20,7 +20,9 @@ import hashlib
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-router = APIRouter(include_in_schema=False)
+from api.deps import GatehouseRoute
+
+router = APIRouter(include_in_schema=False, route_class=GatehouseRoute)
 
 _STYLE = """
 :root { color-scheme: light dark; font: 1rem/1.5 system-ui, sans-serif; }

@@ -1,0 +1,75 @@
+"""How the app is put together, seen from outside: its routes are the app's own (so FastAPI's
+`dependency_overrides` reach them), and each request's access line reaches the log stream once the event
+loop turns."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.deps import bearer_principal
+from domain.tokens import Principal
+from tests.api.helpers import bearer, register
+from tests.conftest import AppFactory, client_for, make_settings
+
+
+async def test_dependency_overrides_reach_the_routes(app_factory: AppFactory) -> None:
+    """The bearer chain replaced through `app.dependency_overrides`, as a test of an extension would."""
+    app, _ = await app_factory()
+    async with client_for(app) as client:
+        user = await register(client)
+
+        async def as_that_user() -> Principal:
+            return Principal(user_id=uuid.UUID(user["id"]), session_id=uuid.uuid4(), scope="",
+                             token_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+
+        assert (await client.get("/users/me")).status_code == 401
+        app.dependency_overrides[bearer_principal] = as_that_user
+        answer = await client.get("/users/me")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["id"] == user["id"]
+        app.dependency_overrides.clear()
+        assert (await client.get("/users/me")).status_code == 401
+
+
+@asynccontextmanager
+async def served(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
+    app = create_app(make_settings(tmp_path, database_url), access_log=True)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_each_request_has_its_access_line(tmp_path: Path, database_url: str) -> None:
+    handler: logging.StreamHandler[Any] = logging.getLogger("gatehouse")._gatehouse_handler  # type: ignore[attr-defined]
+    lines = io.StringIO()
+    previous = handler.setStream(lines)
+    try:
+        async with served(tmp_path, database_url) as app, client_for(app) as client:
+            answers = await asyncio.gather(*(client.get("/health", headers={"X-Request-ID": f"line-{n}"})
+                                             for n in range(5)))
+            await client.get("/users/me", headers=bearer("not-a-token"), params={"q": "secret"})
+            await asyncio.sleep(0)  # the loop turns: the lines are written
+            written = [json.loads(line) for line in lines.getvalue().splitlines()]
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+    access = [entry for entry in written if entry["logger"] == "gatehouse.access"]
+    assert {a.headers["x-request-id"] for a in answers} == {f"line-{n}" for n in range(5)}
+    assert sorted(e["request_id"] for e in access if e["path"] == "/health") == [f"line-{n}" for n in range(5)]
+    refused = next(e for e in access if e["path"] == "/users/me")
+    assert (refused["status"], refused["method"], refused["client"]) == (401, "GET", "203.0.113.7")
+    for secret in ("secret", "not-a-token"):  # neither the query nor a header
+        assert secret not in lines.getvalue()
+    assert set(refused) == {"ts", "level", "logger", "msg", "method", "path", "status", "duration_ms",
+                            "request_id", "client"}
