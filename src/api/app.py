@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gatehouse")
 
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 DESCRIPTION = """Self-hosted token authentication: accounts, rotating refresh tokens, sessions and the
 API's own protected resources. Use **Authorize** with your email as the username."""
 
@@ -93,7 +95,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     app = FastAPIOffline(docs_url=None, static_url=STATIC_URL, title="Gatehouse", version="1.0.0",
                          description=DESCRIPTION, lifespan=lifespan,
-                         swagger_ui_parameters={"persistAuthorization": True})
+                         swagger_ui_parameters={"persistAuthorization": True},
+                         # FastAPI's native OpenTelemetry looks up the global providers on every request, configured
+                         # or not: only when asked for (GATEHOUSE_OPENTELEMETRY), as /metrics is.
+                         telemetry=None if settings.opentelemetry else _NO_TELEMETRY)
     install_docs(app)  # /docs with the Authorize dialog trimmed to what Gatehouse uses
     app.state.container = container
     install_error_handlers(app)

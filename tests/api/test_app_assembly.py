@@ -1,6 +1,6 @@
 """How the app is put together, seen from outside: its routes are the app's own (so FastAPI's
-`dependency_overrides` reach them), and each request's access line reaches the log stream once the event
-loop turns."""
+`dependency_overrides` reach them), FastAPI's OpenTelemetry is on only when configured, and each request's
+access line reaches the log stream once the event loop turns."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
+from opentelemetry import trace
 
 from api.app import create_app
 from api.deps import bearer_principal
 from domain.tokens import Principal
-from tests.api.helpers import bearer, register
+from tests.api.helpers import account, bearer, register
 from tests.conftest import AppFactory, client_for, make_settings
 
 
@@ -41,6 +43,45 @@ async def test_dependency_overrides_reach_the_routes(app_factory: AppFactory) ->
         assert answer.json()["id"] == user["id"]
         app.dependency_overrides.clear()
         assert (await client.get("/users/me")).status_code == 401
+
+
+class RecordingTracer(trace.NoOpTracer):
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        self.names.append(name)
+        return trace.INVALID_SPAN
+
+
+class RecordingTracerProvider(trace.TracerProvider):  # not a NoOpTracerProvider: FastAPI skips those
+    def __init__(self) -> None:
+        self.spans: list[str] = []
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return RecordingTracer(self.spans)
+
+
+@pytest.fixture
+def tracer_provider(monkeypatch: pytest.MonkeyPatch) -> RecordingTracerProvider:
+    """A configured global tracer provider, for this test only (set_tracer_provider works once per process)."""
+    provider = RecordingTracerProvider()
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+    return provider
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_fastapi_telemetry_only_when_configured(app_factory: AppFactory, enabled: bool,
+                                                      tracer_provider: RecordingTracerProvider) -> None:
+    app, _ = await app_factory(opentelemetry=enabled)
+    async with client_for(app) as client:
+        who = await account(client)
+        assert (await client.get("/users/me", headers=bearer(who.tokens["access_token"]))).status_code == 200
+    if enabled:
+        assert tracer_provider.spans.count("GET") == 1  # GET /users/me, with its operations' spans
+        assert {"fastapi.dependencies", "fastapi.endpoint"} <= set(tracer_provider.spans)
+    else:
+        assert tracer_provider.spans == []
 
 
 @asynccontextmanager
