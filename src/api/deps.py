@@ -8,6 +8,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -170,28 +171,35 @@ class GatehouseRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _with_use_cases(endpoint), **kwargs)
-        self._declared = (path, endpoint, kwargs)
-
-    def for_app(self, app: FastAPI) -> GatehouseRoute:
-        """This route made again for `app`, to sit in the app's own route list: `include_flat` below."""
-        path, endpoint, kwargs = self._declared
-        return type(self)(path, endpoint, **{**kwargs, "dependency_overrides_provider": app})
 
 
-def include_flat(app: FastAPI, router: APIRouter) -> None:
-    """Add the router's routes to the app's own list, as routes of the app.
+class GatehouseRouter(APIRouter):
+    """A module's routes, declared here and built for each app that includes them (`include_flat`).
 
-    `app.include_router` keeps the router as one nested entry, which FastAPI matches on every request by
-    walking its route version, its candidates, then matching the route again when handling it: ~15 µs a
-    request on `GET /users/me` with ten routers (a fifth of the route's time in the app, docs/PERFORMANCE.md).
-    Each route is made again for the app (`for_app`), so `app.dependency_overrides` applies to it as to any
-    route of the app. Only for routers without their own dependencies or router-level settings beyond
-    prefix, tags and route class, which the routes already carry.
+    `app.include_router` keeps a router as one nested entry, which FastAPI 0.165 matches on every request by
+    walking the router's route version and candidates, then matching the route again when handling it: ~15 µs
+    a request on `GET /users/me` with ten routers (a fifth of the route's own time, docs/PERFORMANCE.md).
+    `include_flat` adds the declared routes to the app's own list instead, made by the app's router, so they
+    are the app's routes in every way (`app.dependency_overrides` reaches them). Declarations only: building
+    a route here as well would keep a second copy of every route, its models and dependants for the process's
+    life. A router-level prefix, tags and include_in_schema apply; nothing else is set at this level.
     """
-    for route in router.routes:
-        if not isinstance(route, GatehouseRoute):
-            raise TypeError(f"{getattr(route, 'path', route)!r}: include_flat takes GatehouseRoute routes only")
-        app.router.routes.append(route.for_app(app))
+
+    def __init__(self, *, prefix: str = "", tags: list[str | Enum] | None = None,
+                 include_in_schema: bool = True) -> None:
+        super().__init__(prefix=prefix, tags=tags, include_in_schema=include_in_schema, route_class=GatehouseRoute)
+        self.declared: list[tuple[str, Callable[..., Any], dict[str, Any]]] = []
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        self.declared.append((path, endpoint, options))
+
+
+def include_flat(app: FastAPI, router: GatehouseRouter) -> None:
+    """Build the router's declared routes as routes of the app, in order, after the app's others."""
+    for path, endpoint, options in router.declared:
+        app.router.add_api_route(router.prefix + path, endpoint, **{
+            **options, "tags": [*router.tags, *(options.get("tags") or [])], "route_class_override": GatehouseRoute,
+            "include_in_schema": router.include_in_schema and options.get("include_in_schema", True)})
 
 
 def _with_use_cases(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -295,7 +295,8 @@ async def test_concurrent_refreshes_of_one_cookie_converge_on_one_successor(app_
 
 
 def test_the_browser_routes_are_the_contracts() -> None:
-    assert sorted((sorted(r.methods)[0], r.path) for r in browser_router.routes) == [  # type: ignore[attr-defined]
+    assert sorted((options["methods"][0], browser_router.prefix + path)
+                  for path, _, options in browser_router.declared) == [
         ("GET", "/auth/browser/session"), ("POST", "/auth/browser/login"), ("POST", "/auth/browser/logout"),
         ("POST", "/auth/browser/refresh")]
 

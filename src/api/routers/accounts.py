@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 from fastapi.responses import Response
 
 from api.deps import (
     ChangePasswordCase,
     ClientDep,
     CurrentPrincipal,
-    GatehouseRoute,
+    GatehouseRouter,
     GetProfileCase,
     RegisterUserCase,
     UpdateProfileCase,
@@ -19,7 +19,7 @@ from api.schemas.auth import ChangePasswordRequest, ProfilePatch, RegisterReques
 from application.dto import ChangePasswordCommand, RegisterCommand
 from domain.user import User
 
-router = APIRouter(tags=["accounts"], route_class=GatehouseRoute)
+router = GatehouseRouter(tags=["accounts"])
 
 
 def user_out(user: User) -> UserOut:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 from pydantic import AfterValidator, AwareDatetime
 
@@ -18,7 +18,7 @@ from api.deps import (
     DisableUserCase,
     EnableUserCase,
     EndUserSessionsCase,
-    GatehouseRoute,
+    GatehouseRouter,
     GetUserCase,
     ListUsersCase,
     ListUserSessionsCase,
@@ -47,7 +47,7 @@ from domain.administration import EventFilter, UserFilter
 from domain.security_events import SecurityEventType
 from domain.user import MAX_EMAIL_LENGTH, AccountStatus, User
 
-router = APIRouter(prefix="/admin", tags=["administration"], route_class=GatehouseRoute)
+router = GatehouseRouter(prefix="/admin", tags=["administration"])
 
 FORBIDDEN: Responses = {403: problem("The caller does not hold the admin role (now)")}
 ADMIN_ERRORS: Responses = {**UNAUTHORIZED, **FORBIDDEN, **UNAVAILABLE}

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 from fastapi.responses import Response
 
 from api.browser import BrowserCookies
 from api.container import Container
 from api.deps import (
     ClientDep,
-    GatehouseRoute,
+    GatehouseRouter,
     LogInCase,
     LogOutCase,
     ReadBrowserSessionCase,
@@ -27,7 +27,7 @@ from application.dto import BrowserSession, LoginCommand
 from domain.errors import CsrfFailed, InvalidRefreshToken
 from domain.tokens import IssuedTokens
 
-router = APIRouter(prefix="/auth/browser", tags=["browser"], route_class=GatehouseRoute)
+router = GatehouseRouter(prefix="/auth/browser", tags=["browser"])
 
 CSRF_FAILED: Responses = {403: problem("Origin not allowed, or no X-CSRF-Token of this session (`csrf_failed`)")}
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 
 from api.deps import (
     CreateItemCase,
     CurrentPrincipal,
     DeleteItemCase,
-    GatehouseRoute,
+    GatehouseRouter,
     GetItemCase,
     ListItemsCase,
     UpdateItemCase,
@@ -22,7 +22,7 @@ from api.schemas.items import ItemCreate, ItemOut, ItemPage, ItemPatch
 from application.dto import ItemChanges
 from domain.items import Item
 
-router = APIRouter(prefix="/items", tags=["items"], route_class=GatehouseRoute)
+router = GatehouseRouter(prefix="/items", tags=["items"])
 _ERRORS: Responses = {**UNAUTHORIZED, **VALIDATION, **UNAVAILABLE}
 
 

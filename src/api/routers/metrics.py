@@ -13,13 +13,13 @@ import logging
 from datetime import UTC, datetime
 from typing import cast
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from api.deps import GatehouseRoute, authorization, bearer_token_of, container_of
+from api.deps import GatehouseRouter, authorization, bearer_token_of, container_of
 from domain.errors import InvalidToken, NotAuthenticated
 from infrastructure.metrics import CONTENT_TYPE, PrometheusMetrics, outbox_backlog
 
-router = APIRouter(include_in_schema=False, route_class=GatehouseRoute)
+router = GatehouseRouter(include_in_schema=False)
 log = logging.getLogger("gatehouse.metrics")
 BACKLOG_TIMEOUT_SECONDS = 2.0
 

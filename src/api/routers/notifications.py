@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from api.deps import CurrentPrincipal, GatehouseRoute, ListNotificationsCase, SendMessageCase
+from api.deps import CurrentPrincipal, GatehouseRouter, ListNotificationsCase, SendMessageCase
 from api.responses import RATE_LIMITED, UNAUTHORIZED, UNAVAILABLE, VALIDATION
 from api.schemas.notifications import MessageCreate, NotificationOut, NotificationQueued
 
-router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=GatehouseRoute)
+router = GatehouseRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.post("", summary="Send myself a message",

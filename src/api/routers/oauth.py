@@ -7,12 +7,12 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import (
     ClientDep,
-    GatehouseRoute,
+    GatehouseRouter,
     IntrospectTokenCase,
     LogInCase,
     LogOutCase,
@@ -35,7 +35,7 @@ from domain.errors import (
     StorageUnavailable,
 )
 
-router = APIRouter(tags=["oauth"], route_class=GatehouseRoute)
+router = GatehouseRouter(tags=["oauth"])
 MAX_FORM_BYTES = 16_384
 
 

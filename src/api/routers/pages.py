@@ -17,12 +17,11 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import GatehouseRoute
+from api.deps import GatehouseRouter
 
-router = APIRouter(include_in_schema=False, route_class=GatehouseRoute)
+router = GatehouseRouter(include_in_schema=False)
 
 _STYLE = """
 :root { color-scheme: light dark; font: 1rem/1.5 system-ui, sans-serif; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
@@ -16,7 +16,7 @@ from api.deps import (
     ConfirmEmailCase,
     CurrentPrincipal,
     DeleteAccountCase,
-    GatehouseRoute,
+    GatehouseRouter,
     ListSecurityEventsCase,
     RequestPasswordResetCase,
     ResendVerificationCase,
@@ -36,7 +36,7 @@ from api.schemas.recovery import (
     SecurityEventsPage,
 )
 
-router = APIRouter(tags=["recovery"], route_class=GatehouseRoute)
+router = GatehouseRouter(tags=["recovery"])
 ACCEPTED = Accepted()
 
 

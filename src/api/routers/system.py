@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import DatabaseProbeDep, GatehouseRoute, KeyRingDep, RateLimitsDep, SettingsDep
+from api.deps import DatabaseProbeDep, GatehouseRouter, KeyRingDep, RateLimitsDep, SettingsDep
 from api.problems import problem_body
 from api.responses import problem
 from infrastructure.db.probe import DatabaseState
 
-router = APIRouter(tags=["system"], route_class=GatehouseRoute)
+router = GatehouseRouter(tags=["system"])
 
 
 @router.get("/health", summary="Liveness")

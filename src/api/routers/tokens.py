@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import status
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import (
     ClientDep,
     CurrentPrincipal,
     EndSessionCase,
-    GatehouseRoute,
+    GatehouseRouter,
     ListSessionsCase,
     LogInCase,
     LogOutCase,
@@ -23,7 +23,7 @@ from api.schemas.auth import LoginRequest, LogoutRequest, RefreshRequest, Sessio
 from application.dto import LoginCommand
 from domain.tokens import IssuedTokens
 
-router = APIRouter(prefix="/auth", tags=["auth"], route_class=GatehouseRoute)
+router = GatehouseRouter(prefix="/auth", tags=["auth"])
 
 
 def token_response(tokens: IssuedTokens) -> JSONResponse:
