@@ -179,7 +179,8 @@ class Bench:
         self.procs.run("gatehouse-migrate", [str(BIN / "gatehouse"), "migrate"], what="gatehouse migrate",
                        limit=120, env=env, cwd=self.tmp)
         self.gatehouse_env = env  # also the CLI's, on the same database (a service client for `introspect`)
-        self.serve("gatehouse", ["--factory", "api.app:create_app_from_env"], port, env)
+        # `--ws none`, as `gatehouse serve` runs uvicorn: Gatehouse has no websocket routes.
+        self.serve("gatehouse", ["--factory", "api.app:create_app_from_env", "--ws", "none"], port, env)
         self.serve("fastapi", ["--app-dir", str(BENCH), "--factory", "baseline_fastapi:create_app"],
                    free_port(), clean_env())
         asyncpg_port = free_port()

@@ -42,8 +42,6 @@ def serve(
              "'*' for any): it decides whose address rate limits count and sessions show")] = "127.0.0.1",
 ) -> None:
     """Run the HTTP service with uvicorn."""
-    import uvicorn
-
     if "GATEHOUSE_ISSUER" not in os.environ:
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host  # noqa: S104
         os.environ["GATEHOUSE_ISSUER"] = f"http://{shown}:{port}"
@@ -56,24 +54,33 @@ def serve(
     _prepare(settings)
     os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
     os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
-    made_metrics_dir = None
     if settings.metrics_token is not None:  # every worker's counts, added up at a scrape (infrastructure/metrics.py)
         from infrastructure.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
         if not os.environ.get(MULTIPROC_ENV):
-            import tempfile
-
-            made_metrics_dir = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
+            os.environ[MULTIPROC_ENV] = str(settings.data_dir.resolve() / "metrics")
         prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
-    try:
-        uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    reload=reload, access_log=False, log_level=settings.log_level, proxy_headers=True,
-                    forwarded_allow_ips=forwarded_allow_ips)
-    finally:
-        if made_metrics_dir is not None:
-            import shutil
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # uvicorn's own command in this process's place (exec): the workers are then made of uvicorn and the app
+    # only, without this command line's typer and settings machinery (15 MiB of every worker's memory when
+    # uvicorn.run was called from here). --app-dir: Gatehouse's packages, whatever the working directory
+    # holds; --ws none: Gatehouse serves no websockets, and uvicorn's websocket protocol costs 2.5 MiB (an
+    # upgrade request is answered as a plain request: 404).
+    os.execv(sys.executable, uvicorn_command(host=host, port=port, workers=workers, reload=reload,  # noqa: S606
+                                             log_level=settings.log_level, forwarded_allow_ips=forwarded_allow_ips))
 
-            shutil.rmtree(made_metrics_dir, ignore_errors=True)
+
+def uvicorn_command(*, host: str, port: int, workers: int, reload: bool, log_level: str,
+                    forwarded_allow_ips: str) -> list[str]:
+    """The uvicorn command line `gatehouse serve` runs (the access log is Gatehouse's own, not uvicorn's)."""
+    import api
+
+    return [sys.executable, "-m", "uvicorn", "api.app:create_app_from_env", "--factory",
+            "--app-dir", os.path.dirname(os.path.dirname(os.path.abspath(api.__file__))),
+            "--host", host, "--port", str(port), "--workers", str(workers), "--no-access-log",
+            "--log-level", log_level, "--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips,
+            "--ws", "none", *(["--reload"] if reload else [])]
 
 
 @app.command()
