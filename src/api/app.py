@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse")
 
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+# On (GATEHOUSE_OPENTELEMETRY): spans and metrics; never FastAPI's exception logs, which carry exception text
+# and tracebacks that Gatehouse's own log scrubs of database values (api/logging_setup.py).
+_TELEMETRY: TelemetryConfig = {"logs": False}
 DESCRIPTION = """Self-hosted token authentication: accounts, rotating refresh tokens, sessions and the
 API's own protected resources. Use **Authorize** with your email as the username."""
 
@@ -86,19 +89,19 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         try:
             yield
         finally:
+            ACCESS_LINES.flush()  # the access lines of the last turn
             for task in (sweeper, purger):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await container.lifetime().aclose()  # the engine, the asyncpg pool, the cache's listener
-            ACCESS_LINES.flush()  # the access lines of the last turn
 
     app = FastAPIOffline(docs_url=None, static_url=STATIC_URL, title="Gatehouse", version="1.0.0",
                          description=DESCRIPTION, lifespan=lifespan,
                          swagger_ui_parameters={"persistAuthorization": True},
                          # FastAPI's native OpenTelemetry looks up the global providers on every request, configured
                          # or not: only when asked for (GATEHOUSE_OPENTELEMETRY), as /metrics is.
-                         telemetry=None if settings.opentelemetry else _NO_TELEMETRY)
+                         telemetry=_TELEMETRY if settings.opentelemetry else _NO_TELEMETRY)
     install_docs(app)  # /docs with the Authorize dialog trimmed to what Gatehouse uses
     app.state.container = container
     install_error_handlers(app)

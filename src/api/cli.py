@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from api import serve_worker
 from api.admin_cli import clients, purge, users
 
 if TYPE_CHECKING:
@@ -55,32 +56,28 @@ def serve(
     os.environ["GATEHOUSE_AUTO_MIGRATE"] = "false"  # done once here, not by every worker
     os.environ["GATEHOUSE_ACCESS_LOG"] = "1" if access_log else "0"
     if settings.metrics_token is not None:  # every worker's counts, added up at a scrape (infrastructure/metrics.py)
-        from infrastructure.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+        from infrastructure.metrics import MULTIPROC_ENV, fresh_multiprocess_dir, prepare_multiprocess_dir
 
-        if not os.environ.get(MULTIPROC_ENV):
-            os.environ[MULTIPROC_ENV] = str(settings.data_dir.resolve() / "metrics")
-        prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
+        if os.environ.get(MULTIPROC_ENV):
+            prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
+        else:
+            os.environ[MULTIPROC_ENV] = fresh_multiprocess_dir()
     sys.stdout.flush()
     sys.stderr.flush()
-    # uvicorn's own command in this process's place (exec): the workers are then made of uvicorn and the app
-    # only, without this command line's typer and settings machinery (15 MiB of every worker's memory when
-    # uvicorn.run was called from here). --app-dir: Gatehouse's packages, whatever the working directory
-    # holds; --ws none: Gatehouse serves no websockets, and uvicorn's websocket protocol costs 2.5 MiB (an
-    # upgrade request is answered as a plain request: 404).
-    os.execv(sys.executable, uvicorn_command(host=host, port=port, workers=workers, reload=reload,  # noqa: S606
-                                             log_level=settings.log_level, forwarded_allow_ips=forwarded_allow_ips))
+    # uvicorn in this process's place (exec, api/serve_worker.py): the workers are then made of uvicorn and the
+    # app only, without this command line's typer and settings machinery (15 MiB of every worker's memory when
+    # uvicorn.run was called from here). ws="none": Gatehouse serves no websockets, and uvicorn's websocket
+    # protocol costs 2.5 MiB (an upgrade request is answered as a plain request: 404).
+    argv = serve_worker.command(uvicorn_options(host=host, port=port, workers=workers, reload=reload,
+                                                log_level=settings.log_level, forwarded_allow_ips=forwarded_allow_ips))
+    os.execv(argv[0], argv)  # noqa: S606 - this process becomes the server
 
 
-def uvicorn_command(*, host: str, port: int, workers: int, reload: bool, log_level: str,
-                    forwarded_allow_ips: str) -> list[str]:
-    """The uvicorn command line `gatehouse serve` runs (the access log is Gatehouse's own, not uvicorn's)."""
-    import api
-
-    return [sys.executable, "-m", "uvicorn", "api.app:create_app_from_env", "--factory",
-            "--app-dir", os.path.dirname(os.path.dirname(os.path.abspath(api.__file__))),
-            "--host", host, "--port", str(port), "--workers", str(workers), "--no-access-log",
-            "--log-level", log_level, "--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips,
-            "--ws", "none", *(["--reload"] if reload else [])]
+def uvicorn_options(*, host: str, port: int, workers: int, reload: bool, log_level: str,
+                    forwarded_allow_ips: str) -> dict[str, Any]:
+    """uvicorn.run's options for `gatehouse serve` (the access log is Gatehouse's own, not uvicorn's)."""
+    return {"host": host, "port": port, "workers": workers, "reload": reload, "access_log": False,
+            "log_level": log_level, "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips, "ws": "none"}
 
 
 @app.command()

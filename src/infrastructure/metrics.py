@@ -13,6 +13,8 @@ address or a token.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -124,6 +126,31 @@ async def outbox_backlog(units: SqlUnitOfWorkFactory) -> tuple[int, datetime | N
         return 0, None
     oldest: datetime | None = row["oldest"]
     return int(row["queued"]), oldest
+
+
+_FRESH_PREFIX = "gatehouse-metrics-"
+
+
+def fresh_multiprocess_dir() -> str:
+    """A new directory for this server's workers, in the system's temporary directory, named after this
+    process (which becomes uvicorn's, `gatehouse serve` execs it); directories of servers no longer running
+    are removed first. One per server: two servers on one host never add up or delete each other's counts."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        pid = name[len(_FRESH_PREFIX):].split("-", 1)[0]
+        if name.startswith(_FRESH_PREFIX) and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_FRESH_PREFIX}{os.getpid()}-")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def prepare_multiprocess_dir(path: str) -> None:
