@@ -84,8 +84,10 @@ class AccessLines:
     event loop (~9 µs under strace here, a fourth syscall beside reading the request and writing its
     head and body). Lines are kept until the loop's next turn (`call_soon`: after every callback ready
     now, so the requests served in this turn) and written in one call; a quiet service still writes
-    each line within the turn that made it. At most `_MAX_PENDING` wait; a change of stream, and the
-    service's shutdown, write what waits first. Outside an event loop a line is written at once.
+    each line within the turn that made it. At most `_MAX_PENDING` wait; a change of stream, a line
+    written through `logging` instead, and the service's shutdown write what waits first. Outside an
+    event loop a line is written at once. A process killed outright (SIGKILL, the OOM killer) loses the
+    lines of the turn it was in.
     """
 
     _MAX_PENDING = 256
@@ -93,6 +95,7 @@ class AccessLines:
     def __init__(self) -> None:
         self._lines: list[str] = []
         self._stream: TextIO | None = None
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None  # the loop whose next turn writes them
 
     def add(self, stream: TextIO, line: str) -> None:
         if self._lines and stream is not self._stream:
@@ -101,13 +104,18 @@ class AccessLines:
         self._lines.append(line)
         if len(self._lines) >= self._MAX_PENDING:
             self.flush()
-        elif len(self._lines) == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:  # no running loop
-                self.flush()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no running loop
+            self.flush()
+            return
+        if self._scheduled_on is not loop:  # not yet, or on a loop that stopped before its turn came
+            self._scheduled_on = loop
+            loop.call_soon(self.flush)
 
     def flush(self) -> None:
+        self._scheduled_on = None
         lines, stream = self._lines, self._stream
         if not lines or stream is None:
             return

@@ -93,6 +93,7 @@ class GatehouseMiddleware:
         method, path, client = scope["method"], scope["path"], str((scope.get("client") or ("-",))[0])
         stream = access_stream()
         if stream is None:  # logging configured otherwise (or above info): through logging, as any record
+            ACCESS_LINES.flush()  # after the lines written directly before, in order
             access_log.info("request", extra={"method": method, "path": path, "status": status,
                                               "duration_ms": duration_ms, "request_id": request_id, "client": client})
             return

@@ -21,6 +21,7 @@ from opentelemetry import trace
 
 from api.app import create_app
 from api.deps import bearer_principal
+from api.logging_setup import configure_logging
 from domain.tokens import Principal
 from tests.api.helpers import account, bearer, register
 from tests.conftest import AppFactory, client_for, make_settings
@@ -92,6 +93,7 @@ async def served(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
 
 
 async def test_each_request_has_its_access_line(tmp_path: Path, database_url: str) -> None:
+    configure_logging("info")  # as create_app does (this test may be the process's first)
     handler: logging.StreamHandler[Any] = logging.getLogger("gatehouse")._gatehouse_handler  # type: ignore[attr-defined]
     lines = io.StringIO()
     previous = handler.setStream(lines)

@@ -81,3 +81,25 @@ def test_a_stream_that_cannot_be_written_fails_nothing() -> None:
     later = io.StringIO()
     lines.add(later, "next\n")
     assert later.getvalue() == "next\n"
+
+
+def test_a_line_after_a_loop_that_stopped_before_its_turn_is_still_written_at_the_next_loops_turn() -> None:
+    lines, stream = AccessLines(), CountingStream()
+
+    async def add_and_stop() -> None:
+        lines.add(stream, "first\n")
+        asyncio.get_running_loop().stop()  # the loop ends with this turn, before the one that would write it
+
+    stopped = asyncio.new_event_loop()
+    task = stopped.create_task(add_and_stop())
+    stopped.run_forever()
+    stopped.close()
+    assert task.done()
+    assert stream.getvalue() == ""
+
+    async def add_then_turn() -> None:
+        lines.add(stream, "second\n")
+        await asyncio.sleep(0)
+
+    asyncio.run(add_then_turn())
+    assert stream.getvalue() == "first\nsecond\n"

@@ -44,7 +44,21 @@ class Derived(Base):
     more: list[int] = field(default_factory=list)
 
 
-@pytest.mark.parametrize("cls", [Plain, Frozen, Derived])
+@dataclass(slots=True, weakref_slot=True)
+class WeaklyReferenced:
+    value: int
+
+
+class Private:
+    __slots__ = ("__secret",)
+
+
+def test_a_weakref_slot_is_not_copied() -> None:
+    copy = slot_copier(WeaklyReferenced)(WeaklyReferenced(7))
+    assert copy == WeaklyReferenced(7)
+
+
+@pytest.mark.parametrize("cls", [Plain, Frozen, Derived, Private])
 def test_only_for_classes_with_all_their_state_in_their_own_slots(cls: type) -> None:
     with pytest.raises(TypeError):
         slot_copier(cls)

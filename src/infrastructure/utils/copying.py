@@ -18,7 +18,9 @@ T = TypeVar("T")
 def slot_copier(cls: type[T]) -> Callable[[T], T]:
     """A function returning a shallow copy of an instance of `cls`."""
     slots = cls.__dict__.get("__slots__", ())
-    slots = (slots,) if isinstance(slots, str) else tuple(slots)
+    slots = tuple(name for name in ((slots,) if isinstance(slots, str) else slots) if name != "__weakref__")
+    if any(name.startswith("__") and not name.endswith("__") for name in slots):  # stored under mangled names
+        raise TypeError(f"{cls.__qualname__}: a private (name-mangled) slot; the copier copies public ones")
     inherited = any(vars(base).get("__slots__") or ("__dict__" in vars(base) and base is not object)
                     for base in cls.__mro__[1:])
     if not slots or "__dict__" in slots or inherited or not all(name.isidentifier() for name in slots):
