@@ -5,6 +5,8 @@ header; the browser endpoints (api/routers/browser.py) set, rotate and clear the
 cookies with an unsafe method needs an allowed `Origin` and an `X-CSRF-Token` equal to the CSRF cookie (checked
 first, before anything is read), which must also be the token of the session it acts on (checked once the
 session is known, before anything changes). See "Browsers: cookies with CSRF protection" in docs/API.md.
+
+Why it is built this way: docs/adr/0006-browser-cookies-and-csrf.md.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ the response has been sent — after a success or an error alike (a reused refre
 mail server never touches the response; whatever is not delivered (even because of a crash here)
 stays queued for the recovery sweep. Notifications committed outside any request (none today) are
 left to the sweep.
+
+Why it is built this way: docs/adr/0004-outbox-and-leases.md.
 """
 
 from __future__ import annotations

@@ -183,6 +183,7 @@ class GatehouseRouter(APIRouter):
     are the app's routes in every way (`app.dependency_overrides` reaches them). Declarations only: building
     a route here as well would keep a second copy of every route, its models and dependants for the process's
     life. A router-level prefix, tags and include_in_schema apply; nothing else is set at this level.
+    Why: docs/adr/0009-request-path-at-default-settings.md.
     """
 
     def __init__(self, *, prefix: str = "", tags: list[str | Enum] | None = None,

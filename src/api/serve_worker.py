@@ -4,6 +4,8 @@ A fresh interpreter started with `-P` (no working directory on the import path: 
 module the app imports cannot stand in for it), importing uvicorn and the app only, so each worker holds
 neither the command line's typer nor its settings checks. `uvicorn.run`, not uvicorn's command line: the
 options are exactly these, whatever `UVICORN_*` variables the environment holds.
+
+Why it is built this way: docs/adr/0009-request-path-at-default-settings.md.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class IntrospectToken:
     signer) and its session is live (the session check's second across workers) and its user exists and is
     active. Anything else, refresh tokens included, is inactive, with nothing said about why. Repeated tokens
     stay off the database as `GET /users/me` does: the signer's, the session check's and the account cache's
-    copies; the client from a copy at most a second old.
+    copies; the client from a copy at most a second old. Why: docs/adr/0007-introspection-and-service-clients.md.
     """
 
     def __init__(self, clients: ServiceClientLookup, authenticate: Authenticate, uow: UnitOfWorkFactory) -> None:

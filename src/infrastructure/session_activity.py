@@ -4,6 +4,8 @@ A live answer is reused for at most `ttl` seconds (the contract allows one secon
 made by another worker or host to take effect); revocations made in this process drop the cached
 answer at once, so they hold from the very next request. An ended session never comes back, so that
 answer is kept until the cache is full.
+
+Why it is built this way: docs/adr/0002-caches-and-invalidation.md.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ named parameters are kept; a call only orders the values and applies the column 
 processors. Rows come back as asyncpg makes them, without SQLAlchemy's result processing: right for
 the column types the tables use (tests/integration/test_statement_parity.py checks that no other
 type appears). No SQLAlchemy connection is checked out, no statement is compiled per call.
+
+Why it is built this way: docs/adr/0001-asyncpg-hot-path.md.
 """
 
 from __future__ import annotations

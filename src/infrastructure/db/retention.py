@@ -1,4 +1,7 @@
-"""The retention job's deletes: one batch per short transaction (domain/retention.py, statements.py)."""
+"""The retention job's deletes: one batch per short transaction (domain/retention.py, statements.py).
+
+Why it is built this way: docs/adr/0008-retention.md.
+"""
 
 from __future__ import annotations
 

@@ -209,6 +209,7 @@ def _owner_roles(user_id: ColumnElement[Any]) -> Any:
 
 
 # Postgres: the UPDATE and the history INSERT in one statement (a data-modifying CTE), one round trip.
+# Why rotation is one statement: docs/adr/0003-refresh-rotation.md.
 ROTATE_AND_REMEMBER = select(_ROTATED, _owner_roles(_ROTATED.c.user_id)).add_cte(
     insert(refresh_tokens).from_select(["digest", "session_id", "issued_at"],
                                        select(_SUCCESSOR, _ROTATED.c.id, _NOW)).cte("remembered"))

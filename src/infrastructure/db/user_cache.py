@@ -17,6 +17,8 @@ A row read concurrently with an invalidation is not stored (generation check), s
 before a change cannot put the old row back. `ttl` bounds what a silently dead (half-open) connection
 could cost. At most _LIMIT rows are kept. Rows are handed out as copies: nothing a caller does
 changes the cache.
+
+Why it is built this way: docs/adr/0002-caches-and-invalidation.md.
 """
 
 from __future__ import annotations

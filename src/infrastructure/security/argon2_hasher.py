@@ -1,4 +1,7 @@
-"""Argon2id password hashing through argon2-cffi, off the event loop and with bounded concurrency."""
+"""Argon2id password hashing through argon2-cffi, off the event loop and with bounded concurrency.
+
+Why it is built this way: docs/adr/0005-argon2-threads.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Opaque refresh tokens: 256 random bits, or with a grace window, an HMAC-derived successor."""
+"""Opaque refresh tokens: 256 random bits, or with a grace window, an HMAC-derived successor.
+
+Why it is built this way: docs/adr/0003-refresh-rotation.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""retention: the indexes the retention job's batched deletes read (docs/adr: retention)
+"""retention: the indexes the retention job's batched deletes read (docs/adr/0008-retention.md)
 
 - sessions by absolute expiry (never updated) and by revocation time (set once, partial): ended sessions;
 - refresh-token history by (session, issue time), replacing the index on session alone, and by issue time:
