@@ -107,9 +107,12 @@ class Servers:
         self.cwd = cwd
         self.running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
 
-    def serve(self, name: str, app_args: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        argv = [str(BIN / "uvicorn"), *app_args, "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS,
-                "--log-level", "warning"]
+    def serve(self, name: str, app_args: list[str], port: int, env: dict[str, str],
+              argv: list[str] | None = None) -> subprocess.Popen[bytes]:
+        """uvicorn with `app_args` and the common flags, or the given command line (Gatehouse's: `gatehouse
+        serve`'s own, bench/run.py)."""
+        argv = argv or [str(BIN / "uvicorn"), *app_args, "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS,
+                        "--log-level", "warning"]
         proc = self.procs.start(name, argv, env=env, cwd=self.cwd)
         wait_until_answering(name, proc, port, "/health", 60, self.procs.logs)
         self.running[name] = (proc, port)

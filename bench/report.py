@@ -271,9 +271,9 @@ def render(results: Results, facts: dict[str, Any], o: argparse.Namespace, profi
         f"- Python {f['python']}; {versions}",
         f"- PostgreSQL {f['postgres']} on 127.0.0.1 (synchronous_commit={f['synchronous_commit']}), "
         f"fresh database per run; {f['wrk']}",
-        "- Servers: `uvicorn --factory … --loop uvloop --http httptools --workers 1 --no-access-log`; "
-        "Gatehouse as `gatehouse serve` runs it — no websocket protocol (`--ws none`), its own JSON access log on "
-        "(stderr to a file), the default log "
+        "- Servers: baselines `uvicorn --factory … --loop uvloop --http httptools --workers 1 --no-access-log`; "
+        "Gatehouse by the command `gatehouse serve` execs (`python -P -m api.serve_worker` with serve's uvicorn "
+        "options: one worker, no websocket protocol), its own JSON access log on (stderr to a file), the default log "
         f"level — with a configured EdDSA key, otherwise its defaults: {f['gatehouse_defaults']}",
         f"- Command: `{' '.join(['python3 tasks.py bench', *o.argv])}`",
     ]

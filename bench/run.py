@@ -31,6 +31,8 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from api import serve_worker
+from api.cli import uvicorn_options
 from bench import database, facts, load, profiling, report, scale
 from bench.common import BENCH, BIN, RESULTS, ROOT, BenchError, Stop, fmt, fmt_mib, log
 from bench.load import Running, Wrk
@@ -179,8 +181,9 @@ class Bench:
         self.procs.run("gatehouse-migrate", [str(BIN / "gatehouse"), "migrate"], what="gatehouse migrate",
                        limit=120, env=env, cwd=self.tmp)
         self.gatehouse_env = env  # also the CLI's, on the same database (a service client for `introspect`)
-        # `--ws none`, as `gatehouse serve` runs uvicorn: Gatehouse has no websocket routes.
-        self.serve("gatehouse", ["--factory", "api.app:create_app_from_env", "--ws", "none"], port, env)
+        # Exactly what `gatehouse serve` execs after preparing (api/cli.py, api/serve_worker.py): its uvicorn options.
+        self.serve("gatehouse", [], port, env, argv=serve_worker.command(uvicorn_options(
+            host="127.0.0.1", port=port, workers=1, reload=False, log_level="info", forwarded_allow_ips="127.0.0.1")))
         self.serve("fastapi", ["--app-dir", str(BENCH), "--factory", "baseline_fastapi:create_app"],
                    free_port(), clean_env())
         asyncpg_port = free_port()
@@ -188,8 +191,9 @@ class Bench:
                    clean_env(BENCH_DATABASE_URL=f"postgresql://{pg_host}/{self.db_name}",
                              BENCH_ISSUER=f"http://127.0.0.1:{asyncpg_port}"))
 
-    def serve(self, name: str, app_args: list[str], port: int, env: dict[str, str]) -> None:
-        proc = self.servers.serve(name, app_args, port, env)
+    def serve(self, name: str, app_args: list[str], port: int, env: dict[str, str],
+              argv: list[str] | None = None) -> None:
+        proc = self.servers.serve(name, app_args, port, env, argv)
         rss = self.results.rss[f"{name}_start"] = rss_bytes(proc.pid)
         log(f"{name} answering on 127.0.0.1:{port} (pid {proc.pid}, RSS {fmt_mib(rss)})")
 
