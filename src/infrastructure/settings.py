@@ -141,9 +141,10 @@ class Settings(BaseSettings):
                                   "characters); unset: no metrics at all")
 
     opentelemetry: bool = Field(
-        default=False, description="FastAPI's own OpenTelemetry spans, metrics and logs of each request, for an "
-                                   "OpenTelemetry SDK configured in the process (e.g. opentelemetry-instrument); off, "
-                                   "FastAPI does not look for one on each request (~6 µs)")
+        default=False, description="FastAPI's own OpenTelemetry spans and metrics of each request (not its exception "
+                                   "logs), for an OpenTelemetry SDK configured in the process (e.g. "
+                                   "opentelemetry-instrument); off, FastAPI does not look for one on each request "
+                                   "(~6 µs)")
 
     # http
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
